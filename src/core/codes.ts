@@ -57,6 +57,7 @@ export const ERROR_CODES = Object.freeze({
   NOT_FOUND: entry('process', false, 'The named thing does not exist.'),
   MAX_RESTARTS: entry('process', false, 'A supervisor exceeded its restart intensity and exited.'),
   ALREADY_STARTED: entry('process', false, 'A child with that id is already running.'),
+  MAX_CHILDREN: entry('process', true, 'A dynamic supervisor already runs its maximum number of children.'),
 
   // remote and services (raised from later issues on; reserved here)
   REMOTE_ERROR: entry('remote', false, 'The remote handler threw; the error carries its name, message and code.'),

@@ -1,0 +1,55 @@
+/**
+ * cohort: Erlang/OTP-style processes, supervisors and clustering for TypeScript on Node.js.
+ *
+ * This module is the whole public surface; everything else is internal.
+ */
+
+// node
+export { Node, NODE_DEFAULTS } from './node.js';
+export type { NodeOptions, Member, NodeEvents, MonitorHandle, DownEvent, BehaviorsApi } from './node.js';
+
+// errors
+export { CohortError, isCohortError, toWireError } from './core/errors.js';
+export type { CohortErrorOptions, WireError } from './core/errors.js';
+export { ERROR_CODES, isKnownCode } from './core/codes.js';
+export type { ErrorCode, CodeInfo } from './core/codes.js';
+
+// ids
+export { parseNodeId, formatNodeId, isNodeId, parsePid, formatPid, isPid, samePid } from './core/ids.js';
+export type { NodeId, NodeAddress, Pid } from './core/ids.js';
+
+// time, events, logging, backoff
+export { systemClock, ManualClock, TimerSet, sleep } from './core/clock.js';
+export type { Clock, Timer } from './core/clock.js';
+export type { Unsubscribe, Events } from './core/events.js';
+export { silentLogger, consoleLogger, childLogger } from './core/logger.js';
+export type { Logger, LogFields, LogLevel } from './core/logger.js';
+
+// processes
+export { defineBehavior, noReply, isBehavior } from './process/behavior.js';
+export type {
+  Behavior,
+  AnyBehavior,
+  CallResult,
+  NoReply,
+  CallOptions,
+  SpawnOptions,
+  ProcessContext,
+  MonitorRef,
+  ArgsOf,
+  CallOf,
+  CastOf,
+  ReplyOf,
+  StateOf,
+} from './process/behavior.js';
+export { EXIT_REASONS } from './process/types.js';
+export type { ExitReason, Exit, DownMessage, ExitMessage, SystemMessage, Message, From, ProcessRef } from './process/types.js';
+export type { ValidationIssue } from './process/validate.js';
+
+// supervision
+export { Supervisor, supervisorChild, supervisorBehavior } from './process/supervisor.js';
+export type { ChildInfo, SupervisorCallOptions } from './process/supervisor.js';
+export { DynamicSupervisor, dynamicSupervisorBehavior } from './process/dynamic-supervisor.js';
+export type { DynamicSupervisorOptions, DynamicChildSpec, DynamicChildInfo } from './process/dynamic-supervisor.js';
+export { RESTART_TYPES, STRATEGIES, SUPERVISOR_DEFAULTS } from './process/child-spec.js';
+export type { ChildSpec, SupervisorSpec, RestartType, Strategy, IntensityOptions } from './process/child-spec.js';
