@@ -43,7 +43,7 @@ export type {
   StateOf,
 } from './process/behavior.js';
 export { EXIT_REASONS } from './process/types.js';
-export type { ExitReason, Exit, DownMessage, ExitMessage, SystemMessage, Message, From, ProcessRef } from './process/types.js';
+export type { ExitReason, Exit, DownMessage, ExitMessage, SystemMessage, Message, AnyMessage, From, ProcessRef } from './process/types.js';
 export type { ValidationIssue } from './process/validate.js';
 
 // supervision

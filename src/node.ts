@@ -88,7 +88,6 @@ export interface MonitorHandle {
 
 /** The events of a node. Cluster events (`nodeUp`, `nodeDown`, `suspect`) come with clustering. */
 export interface NodeEvents {
-  [key: string]: unknown;
   nodeUp: { readonly node: NodeId };
   nodeDown: { readonly node: NodeId; readonly reason: 'left' | 'failed' };
   suspect: { readonly node: NodeId };

@@ -24,17 +24,40 @@ export interface Clock {
   setInterval(fn: () => void, ms: number): Timer;
 }
 
-/** The real clock. Its timers are `unref()`ed: they never keep the process alive. */
+/**
+ * The longest delay Node's timers take. A longer one (or `Infinity`) would be silently set to 1 ms,
+ * so a "never" or month-long timeout would fire at once.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A one-shot delay: negative and NaN mean "as soon as possible" (0). */
+const timeoutDelay = (ms: number): number => (ms > 0 ? ms : 0);
+
+/** An interval period: at least 1 ms (NaN too), so an interval can never spin. */
+const intervalDelay = (ms: number): number => (ms >= 1 ? ms : 1);
+
+/**
+ * The real clock. Its timers are `unref()`ed: they never keep the process alive. A timeout longer
+ * than Node allows (about 24.8 days) is re-armed until it is due, so `Infinity` never fires; an
+ * interval is capped at that length.
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   wallTime: () => Date.now(),
   setTimeout(fn: () => void, ms: number): Timer {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    handle.unref();
+    let remaining = timeoutDelay(ms);
+    let handle: ReturnType<typeof setTimeout>;
+    const arm = (): void => {
+      const step = Math.min(remaining, MAX_TIMER_MS);
+      remaining -= step;
+      handle = setTimeout(remaining > 0 ? arm : fn, step);
+      handle.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(handle) };
   },
   setInterval(fn: () => void, ms: number): Timer {
-    const handle = setInterval(fn, Math.max(1, ms));
+    const handle = setInterval(fn, Math.min(intervalDelay(ms), MAX_TIMER_MS));
     handle.unref();
     return { cancel: () => clearInterval(handle) };
   },
@@ -78,11 +101,11 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): Timer {
-    return this.#add(fn, Math.max(0, ms), undefined);
+    return this.#add(fn, timeoutDelay(ms), undefined);
   }
 
   setInterval(fn: () => void, ms: number): Timer {
-    const every = Math.max(1, ms);
+    const every = intervalDelay(ms);
     return this.#add(fn, every, every);
   }
 
@@ -100,10 +123,11 @@ export class ManualClock implements Clock {
 
   /**
    * Moves time forward by `ms`, running every timer that falls due in deadline order. Settles
-   * pending promise callbacks before and after each timer.
+   * pending promise callbacks before and after each timer. Rejects with a `RangeError` unless `ms`
+   * is finite and >= 0 (advancing to `Infinity` would spin on intervals and end time for good).
    */
   async advance(ms: number): Promise<void> {
-    if (!(ms >= 0)) throw new RangeError(`advance(ms) needs ms >= 0, got ${ms}`);
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`advance(ms) needs a finite ms >= 0, got ${ms}`);
     const target = this.#now + ms;
     await flushMicrotasks();
     for (;;) {
@@ -121,10 +145,13 @@ export class ManualClock implements Clock {
     await flushMicrotasks();
   }
 
-  /** Advances to the next timer's deadline and runs it (and any due at the same instant). */
+  /**
+   * Advances to the next timer's deadline and runs it (and any due at the same instant). Returns
+   * false when no timer will ever fall due.
+   */
   async runNext(): Promise<boolean> {
     const due = this.nextDue();
-    if (due === undefined) return false;
+    if (due === undefined || due === Infinity) return false;
     await this.advance(due - this.#now);
     return true;
   }

@@ -116,12 +116,24 @@ export function toWireError(value: unknown, depth = 0): WireError {
 }
 
 function fromWireError(data: unknown, depth: number): CohortError {
-  if (typeof data !== 'object' || data === null) {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return new CohortError('UNKNOWN', `malformed error data from peer: ${describe(data)}`);
   }
   const d = data as Partial<Record<keyof WireError, unknown>>;
-  const code = typeof d.code === 'string' && d.code.length > 0 ? d.code : 'UNKNOWN';
-  const message = typeof d.message === 'string' ? d.message : 'error without a message';
+  const hasCode = typeof d.code === 'string' && d.code.length > 0;
+  const hasMessage = typeof d.message === 'string';
+  if (!hasCode || !hasMessage) {
+    // Say that the data was malformed, keep what could be read, and do not trust its retryability.
+    const missing = [hasCode ? '' : "'code'", hasMessage ? '' : "'message'"].filter((m) => m !== '').join(' and ');
+    const options: CohortErrorOptions = { retryable: false };
+    if (hasCode) options.details = { wireCode: d.code };
+    if (typeof d.node === 'string') options.node = d.node;
+    if (d.cause !== undefined && depth < MAX_CAUSE_DEPTH) options.cause = fromWireError(d.cause, depth + 1);
+    const text = hasMessage ? `: ${String(d.message)}` : '';
+    return new CohortError('UNKNOWN', `malformed error data from peer (missing ${missing})${text}`, options);
+  }
+  const code = d.code as string;
+  const message = d.message as string;
   const options: CohortErrorOptions = {};
   if (typeof d.retryable === 'boolean') options.retryable = d.retryable;
   if (typeof d.node === 'string') options.node = d.node;

@@ -4,14 +4,18 @@
  * `on` returns an unsubscribe function. Listeners run synchronously in subscription order; a
  * listener that throws does not stop the others nor the emitter: its error goes to `onError`
  * (by default the logger of the component that owns the emitter). Listeners added during an emit
- * see the next event, not the current one.
+ * see the next event, not the current one; listeners removed during an emit (by an earlier
+ * listener, or by a nested emit of the same type for `once`) are not called for it.
  */
 
 /** An unsubscribe function: calling it (once or more) removes the listener. */
 export type Unsubscribe = () => void;
 
-/** A map from event name to the payload its listeners receive. */
-export type EventMap = Record<string, unknown>;
+/**
+ * A map from event name to the payload its listeners receive. Declare it as an interface without
+ * an index signature, so that an unknown event name does not compile.
+ */
+export type EventMap = object;
 
 /** A listener of one event. */
 export type Listener<T> = (event: T) => void;
@@ -64,6 +68,7 @@ export class Emitter<M extends EventMap> implements Events<M> {
     const set = this.#listeners.get(type);
     if (set === undefined) return;
     for (const fn of [...set]) {
+      if (!set.has(fn)) continue; // unsubscribed during this emit
       try {
         (fn as Listener<M[K]>)(event);
       } catch (error) {

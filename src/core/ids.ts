@@ -85,9 +85,11 @@ export function parseNodeId(id: unknown): NodeAddress {
   }
   const at = id.indexOf('@');
   if (at < 0) {
-    throw new CohortError('INVALID_NODE_ID', `invalid node id ${JSON.stringify(id)}: expected name@host:port`, {
-      details: { id },
-    });
+    throw new CohortError(
+      'INVALID_NODE_ID',
+      `invalid node id ${JSON.stringify(id)}: missing '@' between the name and the host; expected name@host:port`,
+      { details: { id } },
+    );
   }
   const name = validateNodeName(id.slice(0, at));
   const rest = id.slice(at + 1);
@@ -127,10 +129,13 @@ export function parseNodeId(id: unknown): NodeAddress {
     validateHost(host);
     portText = rest.slice(colon + 1);
   }
-  if (!/^[0-9]{1,5}$/.test(portText)) {
-    throw new CohortError('INVALID_NODE_ID', `invalid node id ${JSON.stringify(id)}: port ${JSON.stringify(portText)} is not a number`, {
-      details: { id },
-    });
+  // Digits only, no sign, no leading zero: one port has one spelling, so one node has one id.
+  if (!/^[1-9][0-9]{0,4}$/.test(portText)) {
+    throw new CohortError(
+      'INVALID_NODE_ID',
+      `invalid node id ${JSON.stringify(id)}: port ${JSON.stringify(portText)} is not a port number; expected an integer from 1 to 65535 without leading zeros`,
+      { details: { id } },
+    );
   }
   const port = validatePort(Number(portText));
   return Object.freeze({ name, host, port });

@@ -12,7 +12,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Clock } from '../core/clock.js';
 import type { Pid } from '../core/ids.js';
-import type { Exit, ExitReason, From, Message, ProcessRef, SystemMessage } from './types.js';
+import type { AnyMessage, Exit, ExitReason, From, Message, ProcessRef, SystemMessage } from './types.js';
 
 /** Returned from `handleCall` to reply later with `ctx.reply(from, value)`. */
 export interface NoReply<S> {
@@ -129,19 +129,39 @@ export interface Behavior<A = any, S = any, C extends Message = any, R = any, K 
 /** Any behavior. */
 export type AnyBehavior = Behavior<any, any, any, any, any, any>;
 
+type Handler<B, K extends 'init' | 'handleCall' | 'handleCast' | 'handleInfo'> = B extends { readonly [P in K]?: infer F }
+  ? NonNullable<F>
+  : never;
+type ReplyOfResult<T> = T extends readonly [infer R, unknown] ? R : never;
+type OrUnknown<T> = [T] extends [never] ? unknown : T;
+
 /** The args of a behavior (or of the behavior a ref points to). */
-export type ArgsOf<B> = B extends Behavior<infer A, any, any, any, any, any> ? A : unknown;
-/** The calls a behavior handles. */
-export type CallOf<B> = B extends Behavior<any, any, infer C, any, any, any> ? C : Message;
-/** What a behavior's calls reply. */
-export type ReplyOf<B> = B extends Behavior<any, any, any, infer R, any, any> ? R : unknown;
-/** The casts a behavior handles. */
-export type CastOf<B> = B extends Behavior<any, any, any, any, infer K, any> ? K : Message;
+export type ArgsOf<B> = Handler<B, 'init'> extends (args: infer A, ...rest: any[]) => any ? A : unknown;
+/** The calls a behavior handles (`never` if it has no `handleCall`); any message for an untyped ref. */
+export type CallOf<B> = B extends AnyBehavior
+  ? Handler<B, 'handleCall'> extends (message: infer C, ...rest: any[]) => any
+    ? C
+    : never
+  : AnyMessage;
+/** What a behavior's calls reply (`unknown` when every reply is deferred, or for an untyped ref). */
+export type ReplyOf<B> = B extends AnyBehavior
+  ? Handler<B, 'handleCall'> extends (...args: any[]) => infer T
+    ? OrUnknown<ReplyOfResult<Awaited<T>>>
+    : unknown
+  : unknown;
+/** The casts a behavior handles (`never` if it has no `handleCast`); any message for an untyped ref. */
+export type CastOf<B> = B extends AnyBehavior
+  ? Handler<B, 'handleCast'> extends (message: infer K, ...rest: any[]) => any
+    ? K
+    : never
+  : AnyMessage;
 /** The state of a behavior. */
-export type StateOf<B> = B extends Behavior<any, infer S, any, any, any, any> ? S : unknown;
+export type StateOf<B> = Handler<B, 'init'> extends (...args: any[]) => infer S ? Awaited<S> : unknown;
 
 /**
- * Declares a behavior and infers its types from the handlers' parameter annotations.
+ * Declares a behavior, keeping the types of its handlers so refs to it are typed: annotate each
+ * handler's message and state parameters; calls, casts, replies and args are read from them.
+ * For the type-first style, annotate the object as `Behavior<Args, State, Call, Reply, Cast>`.
  *
  * @example
  * const counter = defineBehavior({
@@ -150,9 +170,7 @@ export type StateOf<B> = B extends Behavior<any, infer S, any, any, any, any> ? 
  *   handleCast: (msg: { type: 'inc'; by: number }, n: number) => n + msg.by,
  * });
  */
-export function defineBehavior<A, S, C extends Message = never, R = never, K extends Message = never, I = never>(
-  behavior: Behavior<A, S, C, R, K, I>,
-): Behavior<A, S, C, R, K, I> {
+export function defineBehavior<B extends AnyBehavior>(behavior: B): B {
   return behavior;
 }
 

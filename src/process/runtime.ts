@@ -39,7 +39,6 @@ export const RUNTIME_DEFAULTS = Object.freeze({
 
 /** What the runtime reports. */
 export interface RuntimeEvents {
-  [key: string]: unknown;
   /** A process started. */
   spawn: { readonly pid: Pid; readonly name: string | undefined };
   /** A process ended. */

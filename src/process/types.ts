@@ -50,6 +50,11 @@ export interface Message {
   readonly type: string;
 }
 
+/** A message to a process whose behavior is not known at compile time (a name or an untyped pid). */
+export interface AnyMessage extends Message {
+  readonly [key: string]: unknown;
+}
+
 /** Identifies the caller of a `handleCall`, for `ctx.reply` when the reply is deferred. */
 export interface From {
   /** The calling process, when the call came from inside one. */
