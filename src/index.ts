@@ -53,3 +53,7 @@ export { DynamicSupervisor, dynamicSupervisorBehavior } from './process/dynamic-
 export type { DynamicSupervisorOptions, DynamicChildSpec, DynamicChildInfo } from './process/dynamic-supervisor.js';
 export { RESTART_TYPES, STRATEGIES, SUPERVISOR_DEFAULTS } from './process/child-spec.js';
 export type { ChildSpec, SupervisorSpec, RestartType, Strategy, IntensityOptions } from './process/child-spec.js';
+
+// codec
+export { msgpackCodec, jsonCodec, resolveCodec, CODEC_NAMES, ENVELOPE_VERSION, DEFAULT_MAX_FRAME_BYTES } from './codec/index.js';
+export type { Codec, CodecName, MsgpackCodecOptions, JsonCodecOptions } from './codec/index.js';
