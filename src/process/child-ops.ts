@@ -11,6 +11,8 @@ import type { NormalizedChildSpec } from './child-spec.js';
 export interface ChildEntry {
   readonly spec: NormalizedChildSpec;
   pid: Pid | undefined;
+  /** Set while a failed restart waits to be retried; cleared when the user takes over the child. */
+  retryPending?: boolean;
 }
 
 /** The reply of a supervisor call: a value, or an error as wire data. */

@@ -36,6 +36,8 @@ export interface DynamicSupervisorState {
   readonly maxChildren: number;
   /** Running children by pid key, in start order. */
   readonly children: Map<string, ChildEntry & { readonly label: string | undefined }>;
+  /** Crashed children whose failed restart waits to be retried: they keep their slot. */
+  pendingRetries: number;
   gaveUp: boolean;
 }
 
@@ -94,6 +96,7 @@ export const dynamicSupervisorBehavior: Behavior<
       intensity: new RestartIntensity(o.maxRestarts, o.withinMs, ctx.clock),
       maxChildren: o.maxChildren,
       children: new Map(),
+      pendingRetries: 0,
       gaveUp: false,
     };
     args.onState?.(state);
@@ -106,7 +109,7 @@ export const dynamicSupervisorBehavior: Behavior<
         return [ok(list(state)), state];
       case 'startChild': {
         try {
-          if (state.children.size >= state.maxChildren) {
+          if (state.children.size + state.pendingRetries >= state.maxChildren) {
             throw new CohortError('MAX_CHILDREN', `the dynamic supervisor already runs its maximum of ${state.maxChildren} children`, {
               details: { maxChildren: state.maxChildren },
             });
@@ -140,6 +143,7 @@ export const dynamicSupervisorBehavior: Behavior<
     let spec: ChildEntry['spec'];
     let label: string | undefined;
     if (msg.type === '$dynamic.retry') {
+      state.pendingRetries--;
       ({ spec, label } = msg);
     } else if (msg.type === '$exit') {
       if (ctx.parent !== undefined && samePid(msg.pid, ctx.parent)) {
@@ -168,6 +172,7 @@ export const dynamicSupervisorBehavior: Behavior<
       const pid = await startChild(ctx, entry);
       state.children.set(pidKey(pid), entry);
     } catch {
+      state.pendingRetries++;
       ctx.send(ctx.self, { type: '$dynamic.retry', spec, label } satisfies Retry);
     }
     return state;

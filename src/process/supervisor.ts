@@ -136,6 +136,7 @@ export const supervisorBehavior: Behavior<
       case 'terminateChild': {
         const entry = state.children.find((c) => c.spec.id === message.id);
         if (entry === undefined) return [failed(notFound(message.id)), state];
+        entry.retryPending = false;
         await stopChildren(ctx, [entry]);
         if (entry.spec.restart === 'temporary') state.children.splice(state.children.indexOf(entry), 1);
         return [ok(undefined), state];
@@ -144,6 +145,7 @@ export const supervisorBehavior: Behavior<
         const entry = state.children.find((c) => c.spec.id === message.id);
         if (entry === undefined) return [failed(notFound(message.id)), state];
         if (entry.pid !== undefined) return [failed(alreadyThere(entry)), state];
+        entry.retryPending = false;
         try {
           return [ok(await startChild(ctx, entry)), state];
         } catch (error) {
@@ -156,6 +158,7 @@ export const supervisorBehavior: Behavior<
         if (entry.pid !== undefined) {
           return [failed(new CohortError('INVALID_ARGUMENT', `child '${message.id}' is running; terminate it before deleting it`)), state];
         }
+        entry.retryPending = false;
         state.children.splice(state.children.indexOf(entry), 1);
         return [ok(undefined), state];
       }
@@ -167,6 +170,10 @@ export const supervisorBehavior: Behavior<
   async handleInfo(message, state, ctx) {
     const msg = message as SystemMessage | RetryRestart;
     if (msg.type === '$supervisor.retry') {
+      const entry = state.children.find((c) => c.spec.id === msg.id);
+      // terminateChild, restartChild or deleteChild may have taken over the child meanwhile.
+      if (entry?.retryPending !== true) return state;
+      entry.retryPending = false;
       await restart(state, msg.id, ctx);
       return state;
     }
@@ -223,9 +230,10 @@ async function restart(state: SupervisorState, id: string, ctx: ProcessContext):
     if (entry.pid !== undefined) continue;
     try {
       await startChild(ctx, entry);
-    } catch (error) {
+    } catch {
+      // Counted as another restart when retried; retried through the mailbox so calls go on.
+      entry.retryPending = true;
       ctx.send(ctx.self, { type: '$supervisor.retry', id: entry.spec.id } satisfies RetryRestart);
-      void error;
       return;
     }
   }
