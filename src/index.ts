@@ -20,7 +20,7 @@ export type { NodeId, NodeAddress, Pid } from './core/ids.js';
 
 // time, events, logging, backoff
 export { systemClock, ManualClock, TimerSet, sleep } from './core/clock.js';
-export type { Clock, Timer } from './core/clock.js';
+export type { Clock, Timer, TimerOptions } from './core/clock.js';
 export type { Unsubscribe, Events } from './core/events.js';
 export { silentLogger, consoleLogger, childLogger } from './core/logger.js';
 export type { Logger, LogFields, LogLevel } from './core/logger.js';

@@ -12,14 +12,24 @@ export interface Timer {
   cancel(): void;
 }
 
+/** Options of `Clock.setTimeout`. */
+export interface TimerOptions {
+  /** Keep the process alive while the timer is pending. @default false */
+  readonly keepAlive?: boolean;
+}
+
 /** The source of time for a node and everything in it. */
 export interface Clock {
   /** Monotonic milliseconds, for deadlines and durations. Not related to the wall clock. */
   now(): number;
   /** Wall-clock milliseconds since the epoch, for timestamps that other nodes read. */
   wallTime(): number;
-  /** Runs `fn` once after `ms` milliseconds (0 or less: on the next turn). */
-  setTimeout(fn: () => void, ms: number): Timer;
+  /**
+   * Runs `fn` once after `ms` milliseconds (0 or less: on the next turn). With `keepAlive`, a real
+   * clock keeps the process alive until the timer fires or is cancelled: use it for deadlines a
+   * caller awaits (a call's timeout), never for background work.
+   */
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): Timer;
   /** Runs `fn` every `ms` milliseconds until cancelled. */
   setInterval(fn: () => void, ms: number): Timer;
 }
@@ -37,21 +47,24 @@ const timeoutDelay = (ms: number): number => (ms > 0 ? ms : 0);
 const intervalDelay = (ms: number): number => (ms >= 1 ? ms : 1);
 
 /**
- * The real clock. Its timers are `unref()`ed: they never keep the process alive. A timeout longer
+ * The real clock. Its timers are `unref()`ed (they never keep the process alive) unless created
+ * with `keepAlive`, as the deadline of an awaited operation is, so that a script awaiting a call
+ * gets its reply or its `TIMEOUT` instead of exiting early. A timeout longer
  * than Node allows (about 24.8 days) is re-armed until it is due, so `Infinity` never fires; an
  * interval is capped at that length.
  */
 export const systemClock: Clock = Object.freeze({
   now: () => performance.now(),
   wallTime: () => Date.now(),
-  setTimeout(fn: () => void, ms: number): Timer {
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): Timer {
     let remaining = timeoutDelay(ms);
     let handle: ReturnType<typeof setTimeout>;
+    const keepAlive = options?.keepAlive === true;
     const arm = (): void => {
       const step = Math.min(remaining, MAX_TIMER_MS);
       remaining -= step;
       handle = setTimeout(remaining > 0 ? arm : fn, step);
-      handle.unref();
+      if (!keepAlive) handle.unref();
     };
     arm();
     return { cancel: () => clearTimeout(handle) };
@@ -200,11 +213,11 @@ export class TimerSet {
   }
 
   /** Like `clock.setTimeout`, owned by this set. */
-  setTimeout(fn: () => void, ms: number): Timer {
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): Timer {
     const inner = this.#clock.setTimeout(() => {
       this.#live.delete(owned);
       fn();
-    }, ms);
+    }, ms, options);
     const owned: Timer = {
       cancel: () => {
         this.#live.delete(owned);
@@ -252,10 +265,14 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       timer.cancel();
       reject(signal?.reason);
     };
-    const timer = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = clock.setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      ms,
+      { keepAlive: true },
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

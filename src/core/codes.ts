@@ -45,6 +45,7 @@ export const ERROR_CODES = Object.freeze({
   QUEUE_FULL: entry('transport', true, 'The bounded send queue to a peer is full.'),
   AUTH_FAILED: entry('transport', false, 'A peer failed authentication.'),
   PROTOCOL_ERROR: entry('transport', false, 'A peer broke the wire protocol.'),
+  DUPLICATE_LINK: entry('transport', false, 'A second link to the same peer was refused; the other one is kept.'),
   NODE_STOPPED: entry('cluster', false, 'The node has been stopped.'),
 
   // process

@@ -14,7 +14,7 @@ import { failed, ok, startChild, stopChildren, unwrap, type ChildEntry, type Out
 import { RestartIntensity } from './restart-intensity.js';
 import type { ProcessRuntime } from './runtime.js';
 import { isSupervisorBehavior, markSupervisor, type SupervisorCallOptions } from './supervisor.js';
-import type { SystemMessage } from './types.js';
+import type { ProcessRef, SystemMessage } from './types.js';
 
 /** Options of `node.dynamicSupervisor`. */
 export interface DynamicSupervisorOptions extends IntensityOptions {
@@ -227,8 +227,8 @@ export class DynamicSupervisor {
    * Starts a child under this supervisor.
    * @throws CohortError `MAX_CHILDREN`, `INVALID_OPTION`, `UNKNOWN_BEHAVIOR`, `INIT_FAILED`, `BAD_REQUEST`.
    */
-  async startChild<B extends AnyBehavior>(spec: DynamicChildSpec<B>, options: SupervisorCallOptions = {}): Promise<Pid> {
-    return unwrap(await this.#call({ type: 'startChild', spec: spec as DynamicChildSpec }, options)) as Pid;
+  async startChild<B extends AnyBehavior>(spec: DynamicChildSpec<B>, options: SupervisorCallOptions = {}): Promise<ProcessRef<B>> {
+    return unwrap(await this.#call({ type: 'startChild', spec: spec as DynamicChildSpec }, options)) as ProcessRef<B>;
   }
 
   /** Stops a child for good (it is not restarted). @throws `NOT_FOUND`. */

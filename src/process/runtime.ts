@@ -72,6 +72,8 @@ interface PendingCall {
 }
 
 const NAME_MAX = 255;
+/** Deadlines of awaited operations keep a script alive until they settle. */
+const KEEP_ALIVE = Object.freeze({ keepAlive: true });
 
 export class ProcessRuntime implements CellHost {
   readonly node: NodeId;
@@ -228,7 +230,7 @@ export class ProcessRuntime implements CellHost {
             { details: { pid: cell.pid, timeoutMs } },
           ),
         );
-      }, timeoutMs);
+      }, timeoutMs, KEEP_ALIVE);
       this.#pending.set(tag, { cell, resolve, reject, timer });
       cell.deliver({ kind: 'call', message, from: { pid: from, tag } });
     });
@@ -263,6 +265,7 @@ export class ProcessRuntime implements CellHost {
     const timer = this.clock.setTimeout(
       () => cell.kill({ reason, message: `killed: did not stop within ${ms} ms` }),
       ms,
+      KEEP_ALIVE,
     );
     await cell.done;
     timer.cancel();
@@ -526,7 +529,7 @@ export class ProcessRuntime implements CellHost {
 
   #withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => CohortError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => reject(onTimeout()), ms);
+      const timer = this.clock.setTimeout(() => reject(onTimeout()), ms, KEEP_ALIVE);
       work.then(
         (v) => {
           timer.cancel();

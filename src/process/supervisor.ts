@@ -28,7 +28,7 @@ import {
 import { failed, ok, startChild, stopChildren, unwrap, type ChildEntry, type Outcome } from './child-ops.js';
 import { RestartIntensity } from './restart-intensity.js';
 import type { ProcessRuntime } from './runtime.js';
-import type { SystemMessage } from './types.js';
+import type { ProcessRef, SystemMessage } from './types.js';
 
 /** What `children()` lists: each child's id and, while it runs, its ref. */
 export interface ChildInfo {
@@ -311,8 +311,8 @@ export class Supervisor {
     return listChildren(this.#state);
   }
 
-  /** The ref of the running child `id`, if any. */
-  whereis(id: string): Pid | undefined {
+  /** The ref of the running child `id`, if any. Name the behavior to get a typed ref: `whereis<typeof counter>('c')`. */
+  whereis<B = unknown>(id: string): ProcessRef<B> | undefined {
     return this.#state.children.find((c) => c.spec.id === id)?.pid;
   }
 
@@ -320,8 +320,8 @@ export class Supervisor {
    * Adds and starts a child.
    * @throws CohortError `INVALID_OPTION` (bad spec), `ALREADY_STARTED`, `UNKNOWN_BEHAVIOR`, `INIT_FAILED`, `NOPROC` (supervisor gone).
    */
-  async startChild<B extends AnyBehavior>(spec: ChildSpec<B>, options?: SupervisorCallOptions): Promise<Pid> {
-    return unwrap(await this.#call({ type: 'startChild', spec: spec as ChildSpec }, options)) as Pid;
+  async startChild<B extends AnyBehavior>(spec: ChildSpec<B>, options?: SupervisorCallOptions): Promise<ProcessRef<B>> {
+    return unwrap(await this.#call({ type: 'startChild', spec: spec as ChildSpec }, options)) as ProcessRef<B>;
   }
 
   /** Stops a child and keeps its spec (a temporary child's spec is removed). @throws `NOT_FOUND`. */
