@@ -1,0 +1,162 @@
+/**
+ * The Noise `CipherState` (section 5.1 of the Noise specification, revision 34) for
+ * ChaChaPoly: a 32-byte key and a 64-bit counter nonce, one per direction of a channel.
+ *
+ * Guarantees. The nonce is the Noise format for ChaChaPoly: 32 bits of zeros, then the counter in
+ * little endian; it advances after every successful `encrypt` and `decrypt`, and does not advance
+ * when `decrypt` fails, as the specification requires. So a message that was altered, replayed,
+ * reordered, or encrypted under another key fails to decrypt (`PROTOCOL_ERROR`). A cipher refuses
+ * to run once its nonce reaches 2^64 − 1, the value Noise reserves, so a nonce is never reused.
+ * Messages (ciphertext with tag) are at most 65535 bytes, as Noise requires, in both directions.
+ *
+ * Deliberately not done: Noise's "empty key" pass-through (a `CipherState` always has a key; the
+ * handshake handles the keyless case itself), `Rekey`, and `SetNonce` for out-of-order transports
+ * (the initial nonce can only be set at construction, for tests). No framing and no I/O.
+ */
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { CohortError, describe } from '../../core/errors.js';
+import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, aeadDecrypt, aeadEncrypt, requireBytes } from './primitives.js';
+
+/** The longest Noise message, handshake or transport, that may be written or read. */
+export const MAX_NOISE_MESSAGE_BYTES = 65535;
+
+/** The authentication overhead of an encrypted Noise payload. */
+export const NOISE_TAG_BYTES = TAG_BYTES;
+
+/** 2^32, for the two 32-bit halves of the nonce. */
+const U32 = 0x1_0000_0000;
+const MAX_U32 = 0xffff_ffff;
+
+/** Options for {@link CipherState}. */
+export interface CipherStateOptions {
+  /**
+   * The first nonce to use. Only for tests and vectors: reusing a nonce with the same key breaks
+   * the cipher completely.
+   * @default 0n
+   */
+  nonce?: bigint;
+}
+
+/**
+ * A Noise `CipherState`: a 32-byte key and a 64-bit counter nonce, used for one direction of a
+ * channel. Obtained from `HandshakeState.split()`.
+ *
+ * @example
+ * const { send, receive } = handshake.split();
+ * const wire = send.encrypt(plaintext);        // nonce 0, then 1, ...
+ * const back = peerReceive.decrypt(wire);      // must be decrypted in the same order
+ */
+export class CipherState {
+  readonly #key: KeyObject;
+  /** The nonce as two 32-bit halves, so counting stays on plain numbers. */
+  #low: number;
+  #high: number;
+
+  /**
+   * @throws CohortError `INVALID_ARGUMENT` if the key is not 32 bytes or the nonce is not a
+   *   64-bit unsigned integer.
+   */
+  constructor(key: Uint8Array, options: CipherStateOptions = {}) {
+    requireBytes(key, 'CipherState key', KEY_BYTES);
+    const nonce = options.nonce ?? 0n;
+    if (typeof nonce !== 'bigint' || nonce < 0n || nonce > 0xffff_ffff_ffff_ffffn) {
+      throw new CohortError('INVALID_ARGUMENT', `CipherState nonce must be a bigint from 0 to 2^64 - 1, got ${describe(nonce)}`);
+    }
+    this.#key = createSecretKey(key);
+    this.#low = Number(nonce & 0xffff_ffffn);
+    this.#high = Number(nonce >> 32n);
+  }
+
+  /** The nonce the next `encrypt` or `decrypt` will use. */
+  get nonce(): bigint {
+    return (BigInt(this.#high) << 32n) | BigInt(this.#low);
+  }
+
+  /**
+   * `EncryptWithAd(ad, plaintext)`: encrypts under the current nonce, then advances it.
+   *
+   * @returns ciphertext followed by a 16-byte tag.
+   * @throws CohortError `INVALID_ARGUMENT` if the result would pass 65535 bytes;
+   *   `PROTOCOL_ERROR` once the nonce is exhausted (the connection must be replaced).
+   */
+  encrypt(plaintext: Uint8Array, ad: Uint8Array = new Uint8Array(0)): Uint8Array {
+    requireBytes(plaintext, 'plaintext');
+    requireBytes(ad, 'associated data');
+    if (plaintext.byteLength + TAG_BYTES > MAX_NOISE_MESSAGE_BYTES) {
+      throw new CohortError(
+        'INVALID_ARGUMENT',
+        `a Noise message holds at most ${MAX_NOISE_MESSAGE_BYTES - TAG_BYTES} plaintext bytes, got ${plaintext.byteLength}`,
+      );
+    }
+    this.#checkNonce();
+    const out = aeadEncrypt(this.#key, this.#nonceBytes(), ad, plaintext);
+    this.#advance();
+    return out;
+  }
+
+  /**
+   * `DecryptWithAd(ad, ciphertext)`: decrypts and authenticates under the current nonce, then
+   * advances it. On failure the nonce does not advance.
+   *
+   * @throws CohortError `PROTOCOL_ERROR` if the message is longer than 65535 bytes, shorter than a
+   *   tag, fails authentication (altered, replayed, reordered, or from another key), or the nonce
+   *   is exhausted.
+   */
+  decrypt(ciphertext: Uint8Array, ad: Uint8Array = new Uint8Array(0)): Uint8Array {
+    requireBytes(ciphertext, 'ciphertext');
+    requireBytes(ad, 'associated data');
+    if (ciphertext.byteLength > MAX_NOISE_MESSAGE_BYTES) {
+      throw new CohortError(
+        'PROTOCOL_ERROR',
+        `an encrypted message of ${ciphertext.byteLength} bytes is longer than the Noise limit of ${MAX_NOISE_MESSAGE_BYTES}`,
+        { details: { reason: 'too-long', length: ciphertext.byteLength } },
+      );
+    }
+    if (ciphertext.byteLength < TAG_BYTES) {
+      throw new CohortError(
+        'PROTOCOL_ERROR',
+        `an encrypted message of ${ciphertext.byteLength} bytes is shorter than its ${TAG_BYTES}-byte authentication tag`,
+        { details: { reason: 'truncated', length: ciphertext.byteLength } },
+      );
+    }
+    this.#checkNonce();
+    const nonce = this.nonce;
+    const plain = aeadDecrypt(this.#key, this.#nonceBytes(), ad, ciphertext);
+    if (plain === undefined) {
+      throw new CohortError(
+        'PROTOCOL_ERROR',
+        `an encrypted message failed authentication at nonce ${nonce}: it was altered, replayed, reordered or encrypted under another key`,
+        { details: { reason: 'authentication', nonce: nonce.toString() } },
+      );
+    }
+    this.#advance();
+    return plain;
+  }
+
+  #checkNonce(): void {
+    if (this.#high === MAX_U32 && this.#low === MAX_U32) {
+      throw new CohortError(
+        'PROTOCOL_ERROR',
+        'this cipher has used every nonce up to 2^64 - 2 (2^64 - 1 is reserved by Noise); open a new connection',
+        { details: { reason: 'nonce-exhausted' } },
+      );
+    }
+  }
+
+  /** The Noise nonce: 32 bits of zeros, then the 64-bit counter in little endian. */
+  #nonceBytes(): Uint8Array {
+    const nonce = new Uint8Array(NONCE_BYTES);
+    const view = new DataView(nonce.buffer);
+    view.setUint32(4, this.#low, true);
+    view.setUint32(8, this.#high, true);
+    return nonce;
+  }
+
+  #advance(): void {
+    this.#low += 1;
+    if (this.#low === U32) {
+      this.#low = 0;
+      this.#high += 1;
+    }
+  }
+}

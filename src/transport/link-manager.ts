@@ -1,0 +1,393 @@
+/**
+ * The link manager: at most one link per peer, opened on demand, authenticated by the handshake.
+ *
+ * Guarantees:
+ * - One link per peer. When both sides dial at once, the link dialled by the peer with the lower
+ *   id is kept, and the choice is made during the handshake, the same way on both sides, so the
+ *   other attempt is refused with `DUPLICATE_LINK` before it ever carries a message and no `down`
+ *   is reported for it. A peer that restarted (new instance) replaces its old link at once.
+ * - `send` to a peer without a link dials it and queues the message (bounded by `maxQueueBytes`);
+ *   the queue is flushed in order when the link comes up, and dropped (counted in the `down`
+ *   event) when dialling fails.
+ * - A link that closes while another to the same peer is being set up is reported down only if
+ *   that one fails too.
+ * - Handshake failures on accepted streams (wrong secret, replay, bad frames, another version)
+ *   are logged and reported as `refused`; the listener keeps serving.
+ *
+ * - Dialling a peer that just failed to answer is held back by exponential backoff with jitter
+ *   (per peer, reset by a successful link): within the backoff a send or connect fails at once
+ *   with `NOCONNECTION` instead of dialling again.
+ *
+ * Not here: whom to keep linked to (membership decides), what messages mean.
+ */
+import type { Duplex } from 'node:stream';
+import { Backoff } from '../core/backoff.js';
+import { TimerSet, type Clock } from '../core/clock.js';
+import { CohortError, isCohortError } from '../core/errors.js';
+import { Emitter, type Events } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { FrameStream } from './frame-stream.js';
+import { handshake, type SecretKeys } from './handshake.js';
+import { Link, type LinkClose } from './link.js';
+import type { StreamAddress, StreamListener, StreamTransport } from './stream-transport.js';
+
+export interface LinkManagerOptions {
+  /** The local identity; may be left empty and set by `listen` once the port is known. */
+  readonly localId: string;
+  /** Changes at every start of the local node. */
+  readonly instance: string;
+  readonly streams: StreamTransport;
+  readonly keys: SecretKeys | undefined;
+  readonly encrypt: boolean;
+  readonly maxFrameBytes: number;
+  readonly maxQueueBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Where to dial a peer known by id. */
+  readonly addressOf: (peerId: string) => StreamAddress | undefined;
+  /** Extra refusal rule for peer ids (e.g. a malformed id). */
+  readonly acceptPeer?: (peerId: string) => string | undefined;
+  /** Redial backoff after a failed dial. @default { baseMs: 100, maxMs: 5000, jitter: 'full' } */
+  readonly redial?: { readonly baseMs: number; readonly maxMs: number };
+  readonly random?: () => number;
+}
+
+export interface LinkEvents {
+  /** A link to a peer is ready. */
+  up: { readonly peer: string; readonly instance: string; readonly outbound: boolean };
+  /** The link to a peer is gone (and no other is being set up). */
+  down: { readonly peer: string; readonly error: CohortError | undefined; readonly unsent: number };
+  /** A message from a peer. */
+  message: { readonly peer: string; readonly payload: Uint8Array };
+  /** A stream failed its handshake. */
+  refused: { readonly remote: string; readonly error: CohortError };
+}
+
+interface PeerState {
+  link: Link | undefined;
+  instance: string | undefined;
+  /** Directions of handshakes in progress: true = outbound. */
+  readonly handshaking: Set<{ readonly outbound: boolean }>;
+  /** Messages waiting for the link. */
+  readonly pending: Uint8Array[];
+  pendingBytes: number;
+  dialing: Promise<void> | undefined;
+  /** Redial backoff: no dial before `notBefore` (clock time). */
+  readonly backoff: Backoff;
+  notBefore: number;
+}
+
+export class LinkManager {
+  readonly #o: LinkManagerOptions;
+  readonly #peers = new Map<string, PeerState>();
+  readonly #streams = new Set<FrameStream>();
+  readonly #emitter: Emitter<LinkEvents>;
+  readonly events: Events<LinkEvents>;
+  #listener: StreamListener | undefined;
+  #localId: string;
+  #closed = false;
+  readonly #timers: TimerSet;
+
+  constructor(options: LinkManagerOptions) {
+    this.#o = options;
+    this.#localId = options.localId;
+    this.#timers = new TimerSet(options.clock);
+    this.#emitter = new Emitter<LinkEvents>((error, type) => options.logger.warn('link listener threw', { type, error: String(error) }));
+    this.events = this.#emitter;
+  }
+
+  /** This side's identity. */
+  get localId(): string {
+    return this.#localId;
+  }
+
+  /**
+   * Starts accepting links on `address`; resolves with the address bound. `identify`, if given,
+   * names this side from the bound address (so an id can carry an ephemeral port) before any
+   * stream is accepted.
+   */
+  async listen(address: StreamAddress, identify?: (bound: StreamAddress) => string): Promise<StreamAddress> {
+    this.#listener = await this.#o.streams.listen(address, (stream, remote) => void this.#accept(stream, remote));
+    if (identify !== undefined) this.#localId = identify(this.#listener.address);
+    return this.#listener.address;
+  }
+
+  /** The peers with a ready link. */
+  connected(): string[] {
+    return [...this.#peers].filter(([, p]) => p.link !== undefined).map(([id]) => id);
+  }
+
+  /** Whether a ready link to `peer` exists. */
+  isConnected(peer: string): boolean {
+    return this.#peers.get(peer)?.link !== undefined;
+  }
+
+  /** The ready link to a peer, for statistics. */
+  linkTo(peer: string): Link | undefined {
+    return this.#peers.get(peer)?.link;
+  }
+
+  /**
+   * Sends a message, dialling the peer if there is no link yet.
+   *
+   * @throws CohortError `QUEUE_FULL`, `FRAME_TOO_LARGE`, `NOCONNECTION` (no address known, or closed).
+   */
+  send(peer: string, payload: Uint8Array): void {
+    if (this.#closed) throw new CohortError('NOCONNECTION', 'the transport is closed');
+    const state = this.#state(peer);
+    if (state.link !== undefined) {
+      state.link.send(payload);
+      return;
+    }
+    if (payload.byteLength > this.#o.maxFrameBytes) {
+      throw new CohortError('FRAME_TOO_LARGE', `a message of ${payload.byteLength} bytes exceeds maxFrameBytes (${this.#o.maxFrameBytes})`);
+    }
+    if (state.pendingBytes + payload.byteLength > this.#o.maxQueueBytes) {
+      throw new CohortError('QUEUE_FULL', `the send queue to ${peer} is full while its link is being set up`, { details: { peer } });
+    }
+    state.pending.push(payload);
+    state.pendingBytes += payload.byteLength;
+    void this.connect(peer).catch(() => {
+      // Reported through the `down` event.
+    });
+  }
+
+  /**
+   * Dials a peer by id unless a link exists or is being set up. Resolves when a link is ready.
+   *
+   * @throws CohortError `NOCONNECTION` (unreachable, or no address), `AUTH_FAILED`, `UNSUPPORTED_VERSION`.
+   */
+  async connect(peer: string): Promise<void> {
+    const state = this.#state(peer);
+    if (state.link !== undefined) return;
+    if (state.dialing !== undefined) return state.dialing;
+    const now = this.#o.clock.now();
+    if (now < state.notBefore) {
+      const error = new CohortError('NOCONNECTION', `${peer} did not answer recently; the next dial is allowed in ${Math.ceil(state.notBefore - now)} ms`, {
+        details: { peer, retryInMs: Math.ceil(state.notBefore - now) },
+      });
+      this.#dropPending(peer, state, error);
+      throw error;
+    }
+    const address = this.#o.addressOf(peer);
+    if (address === undefined) {
+      const error = new CohortError('NOCONNECTION', `no address is known for ${peer}`, { details: { peer } });
+      this.#dropPending(peer, state, error);
+      throw error;
+    }
+    state.dialing = this.#dial(address, peer).then(
+      () => {
+        state.dialing = undefined;
+      },
+      (error: unknown) => {
+        state.dialing = undefined;
+        const e = asError(error);
+        // Refused as a duplicate: the peer's own link to us is (or will be) the one.
+        if (e.code === 'DUPLICATE_LINK') return;
+        state.notBefore = this.#o.clock.now() + state.backoff.next();
+        if (state.link === undefined && state.handshaking.size === 0) this.#dropPending(peer, state, e);
+        throw e;
+      },
+    );
+    return state.dialing;
+  }
+
+  /**
+   * Dials an address whose peer id is not known yet (a seed). Resolves with the peer's id.
+   */
+  async dialAddress(address: StreamAddress): Promise<string> {
+    return this.#dial(address, undefined);
+  }
+
+  /** Closes the link to a peer (if any) and drops its queue. */
+  disconnect(peer: string, error?: CohortError): void {
+    const state = this.#peers.get(peer);
+    if (state === undefined) return;
+    state.link?.close(error);
+  }
+
+  /** Stops listening and closes every link. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#timers.clear();
+    await this.#listener?.close();
+    for (const state of this.#peers.values()) state.link?.close();
+    for (const frames of this.#streams) frames.destroy();
+    this.#streams.clear();
+  }
+
+  #state(peer: string): PeerState {
+    let state = this.#peers.get(peer);
+    if (state === undefined) {
+      const redial = this.#o.redial ?? { baseMs: 100, maxMs: 5_000 };
+      state = {
+        link: undefined,
+        instance: undefined,
+        handshaking: new Set(),
+        pending: [],
+        pendingBytes: 0,
+        dialing: undefined,
+        backoff: new Backoff({ ...redial, jitter: 'full', ...(this.#o.random === undefined ? {} : { random: this.#o.random }) }),
+        notBefore: 0,
+      };
+      this.#peers.set(peer, state);
+    }
+    return state;
+  }
+
+  async #dial(address: StreamAddress, expected: string | undefined): Promise<string> {
+    if (this.#closed) throw new CohortError('NOCONNECTION', 'the transport is closed');
+    const marker = { outbound: true };
+    let expectedState: PeerState | undefined;
+    if (expected !== undefined) {
+      expectedState = this.#state(expected);
+      expectedState.handshaking.add(marker);
+    }
+    try {
+      const stream = await this.#o.streams.connect(address, this.#o.connectTimeoutMs);
+      return await this.#establish(stream, true, expected, marker);
+    } finally {
+      expectedState?.handshaking.delete(marker);
+    }
+  }
+
+  async #accept(stream: Duplex, remote: StreamAddress): Promise<void> {
+    if (this.#closed) {
+      stream.destroy();
+      return;
+    }
+    try {
+      await this.#establish(stream, false, undefined, { outbound: false });
+    } catch (error) {
+      const e = asError(error);
+      if (e.code !== 'DUPLICATE_LINK') {
+        this.#o.logger.warn('refused an incoming link', { remote: `${remote.host}:${remote.port}`, code: e.code, error: e.message });
+      }
+      this.#emitter.emit('refused', { remote: `${remote.host}:${remote.port}`, error: e });
+    }
+  }
+
+  async #establish(stream: Duplex, outbound: boolean, expected: string | undefined, marker: { outbound: boolean }): Promise<string> {
+    const frames = new FrameStream(stream, this.#o.maxFrameBytes);
+    this.#streams.add(frames);
+    frames.onClose(() => this.#streams.delete(frames));
+    let claimed: PeerState | undefined;
+    try {
+      const result = await handshake(frames, {
+        initiator: outbound,
+        localId: this.#localId,
+        instance: this.#o.instance,
+        keys: this.#o.keys,
+        encrypt: this.#o.encrypt,
+        expectedPeer: expected,
+        timeoutMs: this.#o.handshakeTimeoutMs,
+        clock: this.#o.clock,
+        validatePeer: (id, instance) => {
+          const refusal = this.#admit(id, instance, outbound, marker);
+          if (refusal === undefined && expected === undefined) {
+            // Seed dials and inbound links learn the peer here: count this handshake as in progress.
+            claimed = this.#state(id);
+            claimed.handshaking.add(marker);
+          }
+          return refusal;
+        },
+      });
+      if (this.#closed) {
+        frames.destroy();
+        throw new CohortError('NOCONNECTION', 'the transport closed during the handshake');
+      }
+      // This handshake is over: it must not count as "another link being set up" from here on.
+      claimed?.handshaking.delete(marker);
+      this.#peers.get(result.peerId)?.handshaking.delete(marker);
+      const link = new Link(result.peerId, outbound, frames, result.cipher, {
+        maxMessageBytes: this.#o.maxFrameBytes,
+        maxQueueBytes: this.#o.maxQueueBytes,
+      });
+      this.#install(result.peerId, result.peerInstance, link);
+      return result.peerId;
+    } finally {
+      claimed?.handshaking.delete(marker);
+    }
+  }
+
+  /** Decides, during the handshake, whether a link to `peer` in this direction may proceed. */
+  #admit(peer: string, instance: string, outbound: boolean, marker: { outbound: boolean }): CohortError | undefined {
+    if (peer === this.#localId) return new CohortError('AUTH_FAILED', `the peer claims this node's own id ${peer}`);
+    const refusal = this.#o.acceptPeer?.(peer);
+    if (refusal !== undefined) return new CohortError('AUTH_FAILED', `refused peer ${peer}: ${refusal}`, { details: { peer } });
+    const state = this.#peers.get(peer);
+    if (state === undefined) return undefined;
+    if (state.link !== undefined && state.instance !== undefined && state.instance !== instance) return undefined; // a new run
+    const preferredOutbound = this.#localId < peer; // the lower id keeps the link it dialled
+    if (outbound === preferredOutbound) return undefined;
+    const preferredBusy =
+      (state.link !== undefined && state.link.outbound === preferredOutbound) ||
+      [...state.handshaking].some((h) => h !== marker && h.outbound === preferredOutbound);
+    if (!preferredBusy) return undefined;
+    return new CohortError('DUPLICATE_LINK', `a link to ${peer} dialled by ${preferredOutbound ? 'this node' : 'the peer'} already exists or is being set up`, {
+      details: { peer },
+    });
+  }
+
+  #install(peer: string, instance: string, link: Link): void {
+    const state = this.#state(peer);
+    const old = state.link;
+    state.link = link;
+    state.instance = instance;
+    state.backoff.reset();
+    state.notBefore = 0;
+    link.onClose((close) => this.#closed_(peer, link, close));
+    // Superseded (a restarted peer, or the preferred direction won): what it had not started
+    // sending moves over, ahead of what waited for the link.
+    const moved = old === undefined ? [] : old.takeQueued();
+    old?.close();
+    const pending = [...moved, ...state.pending.splice(0)];
+    state.pendingBytes = 0;
+    for (const payload of pending) {
+      try {
+        link.send(payload);
+      } catch (error) {
+        this.#o.logger.warn('dropped a queued message', { peer, error: asError(error).message });
+      }
+    }
+    this.#emitter.emit('up', { peer, instance, outbound: link.outbound });
+    // Last: frames that arrived with the end of the handshake are handled now, after `up`.
+    if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
+  }
+
+  #closed_(peer: string, link: Link, close: LinkClose): void {
+    const state = this.#peers.get(peer);
+    if (state === undefined || state.link !== link) return; // superseded: not a down
+    state.link = undefined;
+    if (close.error !== undefined && close.reason === 'error') {
+      this.#o.logger.info('link closed with an error', { peer, code: close.error.code, error: close.error.message });
+    }
+    const report = () => this.#emitter.emit('down', { peer, error: close.error, unsent: close.unsent });
+    if (state.handshaking.size === 0 || this.#closed) {
+      report();
+      return;
+    }
+    // Another link to this peer is being set up: report down only if it does not come up.
+    const started = this.#o.clock.now();
+    const check = () => {
+      if (state.link !== undefined) return;
+      if (state.handshaking.size === 0 || this.#o.clock.now() - started > this.#o.handshakeTimeoutMs * 2) report();
+      else this.#timers.setTimeout(check, 20);
+    };
+    this.#timers.setTimeout(check, 20);
+  }
+
+  #dropPending(peer: string, state: PeerState, error: CohortError): void {
+    const unsent = state.pending.length;
+    state.pending.length = 0;
+    state.pendingBytes = 0;
+    if (unsent > 0) this.#emitter.emit('down', { peer, error, unsent });
+  }
+}
+
+function asError(error: unknown): CohortError {
+  return isCohortError(error) ? error : new CohortError('NOCONNECTION', 'the link failed', { cause: error });
+}

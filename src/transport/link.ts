@@ -1,0 +1,388 @@
+/**
+ * A link: one authenticated (and, with a secret, encrypted) connection to one peer, carrying
+ * messages as opaque byte arrays.
+ *
+ * Guarantees:
+ * - Messages arrive whole, in the order they were sent, or the link closes.
+ * - Large messages do not hold up small ones: a message over `CHUNK_BYTES` is cut into chunks,
+ *   and the writer sends every queued small message before each next chunk, so a probe or a small
+ *   call waits for at most one chunk plus what the socket already holds (kept under
+ *   `SOCKET_HIGH_WATER` bytes). Small messages may therefore overtake a large one sent before
+ *   them; messages of the same kind (small, or large) keep their order.
+ * - Writes honour backpressure; the send queue is bounded by `maxQueueBytes` and a send that would
+ *   pass it fails at once with `QUEUE_FULL`, it never grows without bound.
+ * - Small messages queued in the same turn are packed as records into as few frames as fit
+ *   (each frame sealed once when encrypting) and written with one syscall.
+ * - Encrypted frames are sealed in write order, so counter nonces match on both sides; a tampered,
+ *   replayed, reordered or truncated frame closes the link with `PROTOCOL_ERROR`.
+ *
+ * Not here: which peer to link to, reconnecting, or what the bytes mean.
+ */
+import { CohortError, isCohortError } from '../core/errors.js';
+import { MAX_PLAINTEXT_BYTES, type FrameCipher } from './crypto/index.js';
+import type { FrameStream } from './frame-stream.js';
+
+const KIND_MESSAGE = 0x20;
+const KIND_CHUNK_FIRST = 0x21;
+const KIND_CHUNK = 0x22;
+const KIND_BYE = 0x23;
+
+/** Payload bytes per chunk; a chunk record stays under the cipher's frame limit. */
+export const CHUNK_BYTES = 48 * 1024;
+/** The most plaintext bytes in one frame (one sealed unit when encrypting). */
+const FRAME_PLAINTEXT_BYTES = MAX_PLAINTEXT_BYTES;
+/** Record header: kind (1) + body length (4). */
+const RECORD_HEADER = 5;
+/** The link stops writing large-message chunks while the socket holds more than this. */
+export const SOCKET_HIGH_WATER = 128 * 1024;
+/** How many large messages may be arriving at once on one link. */
+const MAX_PARTIAL_MESSAGES = 64;
+
+export interface LinkOptions {
+  /** The largest message accepted in either direction. */
+  readonly maxMessageBytes: number;
+  /** The most bytes that may wait in the send queue. */
+  readonly maxQueueBytes: number;
+}
+
+/** Why a link closed. */
+export interface LinkClose {
+  /** `error` carries what broke it; `bye` means the peer closed it on purpose. */
+  readonly reason: 'closed' | 'bye' | 'error';
+  readonly error?: CohortError;
+  /** Messages that were queued and never written. */
+  readonly unsent: number;
+}
+
+interface Outgoing {
+  readonly payload: Uint8Array;
+  offset: number;
+  readonly id: number;
+}
+
+interface Incoming {
+  readonly buffer: Buffer;
+  filled: number;
+}
+
+export class Link {
+  readonly peerId: string;
+  /** Whether this side dialled the link. */
+  readonly outbound: boolean;
+  readonly #frames: FrameStream;
+  readonly #cipher: FrameCipher | undefined;
+  readonly #options: LinkOptions;
+  readonly #small: Uint8Array[] = [];
+  readonly #large: Outgoing[] = [];
+  readonly #partial = new Map<number, Incoming>();
+  #queuedBytes = 0;
+  #nextLargeId = 1;
+  #scheduled = false;
+  #waitingDrain = false;
+  #closed: LinkClose | undefined;
+  #onMessage: (payload: Uint8Array) => void = () => {};
+  readonly #onClose: ((close: LinkClose) => void)[] = [];
+  #bytesOut = 0;
+  #bytesIn = 0;
+
+  constructor(peerId: string, outbound: boolean, frames: FrameStream, cipher: FrameCipher | undefined, options: LinkOptions) {
+    this.peerId = peerId;
+    this.outbound = outbound;
+    this.#frames = frames;
+    this.#cipher = cipher;
+    this.#options = options;
+    frames.onClose((error) =>
+      this.#finish(error === undefined ? { reason: 'closed', unsent: this.#pendingCount() } : { reason: 'error', error: asLinkError(error), unsent: this.#pendingCount() }),
+    );
+    frames.stream.on('drain', () => {
+      this.#waitingDrain = false;
+      this.#schedule();
+    });
+  }
+
+  /** Where incoming messages go. Set once, right after the handshake. */
+  onMessage(fn: (payload: Uint8Array) => void): void {
+    this.#onMessage = fn;
+    this.#frames.pipeTo((frame) => this.#receive(frame));
+  }
+
+  /** Called once when the link is gone. */
+  onClose(fn: (close: LinkClose) => void): void {
+    if (this.#closed !== undefined) fn(this.#closed);
+    else this.#onClose.push(fn);
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Bytes waiting in the send queue. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Bytes written to and read from the socket, framing and encryption included. */
+  get bytes(): { readonly out: number; readonly in: number } {
+    return { out: this.#bytesOut, in: this.#bytesIn };
+  }
+
+  /**
+   * Queues a message.
+   *
+   * @throws CohortError `NOCONNECTION` when the link is closed; `FRAME_TOO_LARGE` past
+   *   `maxMessageBytes`; `QUEUE_FULL` when the queue would pass `maxQueueBytes`.
+   */
+  send(payload: Uint8Array): void {
+    if (this.#closed !== undefined) {
+      throw new CohortError('NOCONNECTION', `the link to ${this.peerId} is closed`, { details: { peer: this.peerId } });
+    }
+    if (payload.byteLength > this.#options.maxMessageBytes) {
+      throw new CohortError(
+        'FRAME_TOO_LARGE',
+        `a message of ${payload.byteLength} bytes exceeds maxFrameBytes (${this.#options.maxMessageBytes})`,
+        { details: { bytes: payload.byteLength, max: this.#options.maxMessageBytes } },
+      );
+    }
+    if (this.#queuedBytes + payload.byteLength > this.#options.maxQueueBytes) {
+      throw new CohortError(
+        'QUEUE_FULL',
+        `the send queue to ${this.peerId} is full (${this.#queuedBytes} bytes waiting, limit ${this.#options.maxQueueBytes}); the peer is not keeping up`,
+        { details: { peer: this.peerId, queuedBytes: this.#queuedBytes } },
+      );
+    }
+    this.#queuedBytes += payload.byteLength;
+    if (payload.byteLength <= CHUNK_BYTES) this.#small.push(payload);
+    else this.#large.push({ payload, offset: 0, id: this.#nextLargeId++ });
+    this.#schedule();
+  }
+
+  /** Takes the messages not yet started on the wire, in order (small ones first), to resend elsewhere. */
+  takeQueued(): Uint8Array[] {
+    const taken = this.#small.splice(0);
+    for (let i = 0; i < this.#large.length; ) {
+      const large = this.#large[i]!;
+      if (large.offset === 0) {
+        taken.push(large.payload);
+        this.#large.splice(i, 1);
+      } else i++;
+    }
+    for (const p of taken) this.#queuedBytes -= p.byteLength;
+    return taken;
+  }
+
+  /** Closes the link: tells the peer (best effort), stops sending, drops what is queued. */
+  close(error?: CohortError): void {
+    if (this.#closed !== undefined) return;
+    const unsent = this.#pendingCount();
+    this.#small.length = 0;
+    this.#large.length = 0;
+    this.#queuedBytes = 0;
+    try {
+      this.#writeFrames([this.#seal(record(KIND_BYE, EMPTY))]);
+    } catch {
+      // The stream may already be gone.
+    }
+    this.#finish(error === undefined ? { reason: 'closed', unsent } : { reason: 'error', error, unsent });
+    this.#frames.end();
+  }
+
+  #pendingCount(): number {
+    return this.#small.length + this.#large.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#waitingDrain || this.#closed !== undefined) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.#pump());
+  }
+
+  #pump(): void {
+    this.#scheduled = false;
+    if (this.#closed !== undefined) return;
+    try {
+      for (;;) {
+        if (this.#small.length > 0) {
+          const batch = this.#small.splice(0);
+          for (const payload of batch) this.#queuedBytes -= payload.byteLength;
+          if (!this.#writeFrames(bundle(batch).map((plain) => this.#seal(plain)))) break;
+          continue;
+        }
+        const large = this.#large[0];
+        if (large === undefined) return;
+        if (this.#frames.stream.writableLength > SOCKET_HIGH_WATER) break;
+        const end = Math.min(large.offset + CHUNK_BYTES, large.payload.byteLength);
+        const data = large.payload.subarray(large.offset, end);
+        const frame = large.offset === 0 ? chunkFirst(large.id, large.payload.byteLength, data) : chunk(large.id, data);
+        large.offset = end;
+        this.#queuedBytes -= data.byteLength;
+        if (end === large.payload.byteLength) this.#large.shift();
+        if (!this.#writeFrames([this.#seal(frame)])) break;
+        // Let small messages queued meanwhile (in later microtasks) go before the next chunk.
+        if (this.#large.length > 0) {
+          this.#scheduled = true;
+          setImmediate(() => this.#pump());
+          return;
+        }
+      }
+      this.#waitingDrain = true;
+    } catch (error) {
+      this.close(asLinkError(error));
+    }
+  }
+
+  #writeFrames(frames: Uint8Array[]): boolean {
+    for (const f of frames) this.#bytesOut += f.byteLength + 4;
+    return this.#frames.writeMany(frames);
+  }
+
+  #seal(plain: Uint8Array): Uint8Array {
+    return this.#cipher === undefined ? plain : this.#cipher.seal(plain);
+  }
+
+  #receive(frame: Uint8Array): void {
+    if (this.#closed !== undefined) return;
+    this.#bytesIn += frame.byteLength + 4;
+    let plain: Uint8Array;
+    try {
+      plain = this.#cipher === undefined ? frame : this.#cipher.open(frame);
+      this.#dispatch(plain);
+    } catch (error) {
+      this.close(asLinkError(error));
+    }
+  }
+
+  #dispatch(plain: Uint8Array): void {
+    const view = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+    if (view.length === 0) throw new CohortError('PROTOCOL_ERROR', 'empty frame from the peer');
+    let at = 0;
+    while (at < view.length && this.#closed === undefined) {
+      if (view.length - at < RECORD_HEADER) throw new CohortError('PROTOCOL_ERROR', 'truncated record header from the peer');
+      const kind = view[at]!;
+      const length = view.readUInt32BE(at + 1);
+      const start = at + RECORD_HEADER;
+      if (length > view.length - start) throw new CohortError('PROTOCOL_ERROR', 'a record runs past the end of its frame');
+      at = start + length;
+      this.#record(kind, view.subarray(start, at));
+    }
+  }
+
+  #record(kind: number, body: Buffer): void {
+    switch (kind) {
+      case KIND_MESSAGE:
+        this.#deliver(body);
+        return;
+      case KIND_CHUNK_FIRST: {
+        if (body.length < 8) throw new CohortError('PROTOCOL_ERROR', 'truncated chunk header from the peer');
+        const id = body.readUInt32BE(0);
+        const total = body.readUInt32BE(4);
+        if (total > this.#options.maxMessageBytes) {
+          throw new CohortError('FRAME_TOO_LARGE', `the peer announced a message of ${total} bytes, over maxFrameBytes (${this.#options.maxMessageBytes})`);
+        }
+        if (this.#partial.has(id) || this.#partial.size >= MAX_PARTIAL_MESSAGES) {
+          throw new CohortError('PROTOCOL_ERROR', 'the peer started too many or duplicate large messages');
+        }
+        const entry: Incoming = { buffer: Buffer.allocUnsafe(total), filled: 0 };
+        this.#partial.set(id, entry);
+        this.#fill(id, entry, body.subarray(8));
+        return;
+      }
+      case KIND_CHUNK: {
+        if (body.length < 4) throw new CohortError('PROTOCOL_ERROR', 'truncated chunk from the peer');
+        const id = body.readUInt32BE(0);
+        const entry = this.#partial.get(id);
+        if (entry === undefined) throw new CohortError('PROTOCOL_ERROR', `the peer sent a chunk of unknown message ${id}`);
+        this.#fill(id, entry, body.subarray(4));
+        return;
+      }
+      case KIND_BYE:
+        this.#finish({ reason: 'bye', unsent: this.#pendingCount() });
+        this.#frames.end();
+        return;
+      default:
+        throw new CohortError('PROTOCOL_ERROR', `unknown record kind ${kind} from the peer`);
+    }
+  }
+
+  #fill(id: number, entry: Incoming, data: Buffer): void {
+    if (entry.filled + data.length > entry.buffer.length) {
+      throw new CohortError('PROTOCOL_ERROR', `the peer sent more bytes than announced for message ${id}`);
+    }
+    data.copy(entry.buffer, entry.filled);
+    entry.filled += data.length;
+    if (entry.filled === entry.buffer.length) {
+      this.#partial.delete(id);
+      this.#deliver(entry.buffer);
+    }
+  }
+
+  #deliver(payload: Uint8Array): void {
+    this.#onMessage(payload);
+  }
+
+  #finish(close: LinkClose): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = close;
+    this.#partial.clear();
+    for (const fn of this.#onClose.splice(0)) fn(close);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One record: kind, body length, body. */
+function record(kind: number, body: Uint8Array, prefix?: Buffer): Buffer {
+  const extra = prefix?.length ?? 0;
+  const out = Buffer.allocUnsafe(RECORD_HEADER + extra + body.byteLength);
+  out[0] = kind;
+  out.writeUInt32BE(extra + body.byteLength, 1);
+  if (prefix !== undefined) prefix.copy(out, RECORD_HEADER);
+  out.set(body, RECORD_HEADER + extra);
+  return out;
+}
+
+/** Packs small messages into as few frames as fit, in order. */
+function bundle(payloads: readonly Uint8Array[]): Buffer[] {
+  const frames: Buffer[] = [];
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    frames.push(out);
+    parts = [];
+    size = 0;
+  };
+  for (const payload of payloads) {
+    const need = RECORD_HEADER + payload.byteLength;
+    if (size + need > FRAME_PLAINTEXT_BYTES) flush();
+    const header = Buffer.allocUnsafe(RECORD_HEADER);
+    header[0] = KIND_MESSAGE;
+    header.writeUInt32BE(payload.byteLength, 1);
+    parts.push(header, payload);
+    size += need;
+  }
+  flush();
+  return frames;
+}
+
+function chunkFirst(id: number, total: number, data: Uint8Array): Uint8Array {
+  const prefix = Buffer.allocUnsafe(8);
+  prefix.writeUInt32BE(id, 0);
+  prefix.writeUInt32BE(total, 4);
+  return record(KIND_CHUNK_FIRST, data, prefix);
+}
+
+function chunk(id: number, data: Uint8Array): Uint8Array {
+  const prefix = Buffer.allocUnsafe(4);
+  prefix.writeUInt32BE(id, 0);
+  return record(KIND_CHUNK, data, prefix);
+}
+
+function asLinkError(error: unknown): CohortError {
+  return isCohortError(error) ? error : new CohortError('PROTOCOL_ERROR', 'the link broke', { cause: error });
+}

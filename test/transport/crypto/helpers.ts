@@ -1,0 +1,37 @@
+/**
+ * Small helpers shared by the crypto tests: hex conversion, catching a coded error, and a complete
+ * handshake between two fresh `HandshakeState`s.
+ */
+import { isCohortError, type CohortError } from '../../../src/core/errors.js';
+import { HandshakeState, type CipherState } from '../../../src/transport/crypto/index.js';
+
+export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
+export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+export const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
+
+/** Runs `fn` and fails unless it throws a CohortError; returns that error. */
+export function catchCohort(fn: () => unknown): CohortError {
+  try {
+    fn();
+  } catch (error) {
+    if (!isCohortError(error)) throw error;
+    return error;
+  }
+  throw new Error('expected a CohortError, but nothing was thrown');
+}
+
+export interface Session {
+  readonly initiator: HandshakeState;
+  readonly responder: HandshakeState;
+  readonly i: { send: CipherState; receive: CipherState };
+  readonly r: { send: CipherState; receive: CipherState };
+}
+
+/** Runs a full NNpsk0 handshake between two fresh states and splits both. */
+export function handshakePair(psk: Uint8Array = new Uint8Array(32).fill(7), prologue?: Uint8Array): Session {
+  const initiator = new HandshakeState({ initiator: true, psk, ...(prologue === undefined ? {} : { prologue }) });
+  const responder = new HandshakeState({ initiator: false, psk, ...(prologue === undefined ? {} : { prologue }) });
+  responder.readMessage(initiator.writeMessage());
+  initiator.readMessage(responder.writeMessage());
+  return { initiator, responder, i: initiator.split(), r: responder.split() };
+}

@@ -1,0 +1,322 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameDecoder, encodeFrame } from '../../src/codec/framing.js';
+import { MemoryNetwork } from '../../src/transport/memory.js';
+import { tcpTransport } from '../../src/transport/tcp.js';
+import type { LinkManager } from '../../src/transport/link-manager.js';
+import { eventually } from '../helpers/eventually.js';
+import { Book, SECRET, inbox, recording, tampering } from './helpers.js';
+
+const book = new Book();
+afterEach(() => book.close());
+
+const text = (s: string) => Buffer.from(s, 'utf8');
+
+function downs(manager: LinkManager): { peer: string; code: string | undefined }[] {
+  const got: { peer: string; code: string | undefined }[] = [];
+  manager.events.on('down', (e) => got.push({ peer: e.peer, code: e.error?.code }));
+  return got;
+}
+
+function refusals(manager: LinkManager): string[] {
+  const got: string[] = [];
+  manager.events.on('refused', (e) => got.push(e.error.code));
+  return got;
+}
+
+describe.each([
+  ['memory', () => new MemoryNetwork().transport()],
+  ['tcp', () => tcpTransport()],
+])('link manager over %s', (_name, makeStreams) => {
+  it.each([
+    ['plain', undefined],
+    ['secret + encryption', SECRET],
+  ])('link manager — %s: messages arrive whole and in order both ways', async (_mode, secret) => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams, secret === undefined ? {} : { secret });
+    const b = await book.manager('b', streams, secret === undefined ? {} : { secret });
+    const atA = inbox(a);
+    const atB = inbox(b);
+    for (let i = 0; i < 500; i++) a.send('b', text(`a${i}`));
+    for (let i = 0; i < 500; i++) b.send('a', text(`b${i}`));
+    await eventually(() => atB.length === 500 && atA.length === 500, 5_000);
+    expect(atB.map((m) => m.text)).toEqual(Array.from({ length: 500 }, (_, i) => `a${i}`));
+    expect(atA.map((m) => m.text)).toEqual(Array.from({ length: 500 }, (_, i) => `b${i}`));
+    expect(new Set(atB.map((m) => m.from))).toEqual(new Set(['a']));
+  });
+
+  it('link manager — simultaneous dials settle on one link, and nobody is reported down', async () => {
+    for (let round = 0; round < 10; round++) {
+      const streams = makeStreams();
+      const a = await book.manager(`a${round}`, streams, { secret: SECRET });
+      const b = await book.manager(`b${round}`, streams, { secret: SECRET });
+      const downsA = downs(a);
+      const downsB = downs(b);
+      const atA = inbox(a);
+      const atB = inbox(b);
+      a.send(`b${round}`, text('from a'));
+      b.send(`a${round}`, text('from b'));
+      await eventually(() => atA.length === 1 && atB.length === 1, 5_000);
+      expect(a.connected()).toEqual([`b${round}`]);
+      expect(b.connected()).toEqual([`a${round}`]);
+      // The kept link is the one dialled by the lower id, on both sides.
+      expect(a.linkTo(`b${round}`)!.outbound).toBe(true);
+      expect(b.linkTo(`a${round}`)!.outbound).toBe(false);
+      a.send(`b${round}`, text('again'));
+      await eventually(() => atB.length === 2, 5_000);
+      expect(downsA).toEqual([]);
+      expect(downsB).toEqual([]);
+      await book.close();
+    }
+  });
+
+  it('link manager — a full send queue fails at once with QUEUE_FULL and never grows past its bound', async () => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams, { maxQueueBytes: 1024 * 1024 });
+    await book.manager('b', streams);
+    await a.connect('b');
+    const chunk = Buffer.alloc(100 * 1024);
+    let accepted = 0;
+    let error: unknown;
+    try {
+      for (let i = 0; i < 100; i++) {
+        a.send('b', chunk);
+        accepted++;
+      }
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'QUEUE_FULL' });
+    expect(accepted).toBeLessThanOrEqual(10);
+    expect(a.linkTo('b')!.queuedBytes).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('link manager — a message over maxFrameBytes is refused with FRAME_TOO_LARGE; smaller ones still go', async () => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams, { maxFrameBytes: 64 * 1024 });
+    const b = await book.manager('b', streams, { maxFrameBytes: 64 * 1024 });
+    const atB = inbox(b);
+    expect(() => a.send('b', Buffer.alloc(65 * 1024))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
+    a.send('b', text('fits'));
+    await eventually(() => atB.length === 1, 5_000);
+  });
+
+  it('link manager — a peer that restarted (new instance) replaces its old link at once', async () => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams);
+    const oldB = await book.manager('b', streams, { instance: 'run-1' });
+    await a.connect('b');
+    const ups: string[] = [];
+    a.events.on('up', (e) => ups.push(e.instance));
+    const newB = await book.manager('b', streams, { instance: 'run-2' });
+    const atNewB = inbox(newB);
+    await newB.connect('a');
+    await eventually(() => ups.includes('run-2'), 5_000);
+    a.send('b', text('to the new run'));
+    await eventually(() => atNewB.length === 1, 5_000);
+    await eventually(() => oldB.connected().length === 0, 5_000);
+  });
+});
+
+describe('link manager — large messages do not hold up small ones', () => {
+  it('while 4 MB messages are in flight, small messages overtake them and arrive within 50 ms', async () => {
+    const streams = tcpTransport();
+    const a = await book.manager('a', streams, { secret: SECRET });
+    const b = await book.manager('b', streams, { secret: SECRET });
+    await a.connect('b');
+    const order: string[] = [];
+    const smallLatency: number[] = [];
+    b.events.on('message', (m) => {
+      if (m.payload.byteLength > 1000) order.push('large');
+      else {
+        const sentAt = Number(Buffer.from(m.payload).toString('utf8'));
+        smallLatency.push(performance.now() - sentAt);
+        order.push('small');
+      }
+    });
+    for (let i = 0; i < 4; i++) a.send('b', Buffer.alloc(4 * 1024 * 1024, i));
+    // Small messages sent after the large ones, a few milliseconds apart.
+    for (let i = 0; i < 10; i++) {
+      a.send('b', text(String(performance.now())));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await eventually(() => order.length === 14, 10_000);
+    expect(order.filter((o) => o === 'small')).toHaveLength(10);
+    // The first small message came before the last large one finished.
+    expect(order.indexOf('small')).toBeLessThan(order.lastIndexOf('large'));
+    expect(Math.max(...smallLatency)).toBeLessThan(50);
+  });
+});
+
+describe('link manager — authentication', () => {
+  it('a wrong secret is refused on both sides and the listener keeps serving', async () => {
+    const streams = new MemoryNetwork().transport();
+    const b = await book.manager('b', streams, { secret: SECRET });
+    const intruder = await book.manager('x', streams, { secret: 'not the right secret at all' });
+    const friend = await book.manager('f', streams, { secret: SECRET });
+    const refusedAtB = refusals(b);
+    await expect(intruder.connect('b')).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    await eventually(() => refusedAtB.includes('AUTH_FAILED'), 5_000);
+    expect(b.connected()).toEqual([]);
+    await friend.connect('b');
+    // The responder counts the link once it has checked the initiator's proof, just after.
+    await eventually(() => expect(b.connected()).toEqual(['f']), 5_000);
+  });
+
+  it('a node without a secret cannot reach one with a secret, and the error says why', async () => {
+    const streams = new MemoryNetwork().transport();
+    await book.manager('b', streams, { secret: SECRET });
+    const open = await book.manager('a', streams);
+    await expect(open.connect('b')).rejects.toMatchObject({ code: 'AUTH_FAILED', message: expect.stringMatching(/requires a shared secret/) });
+  });
+
+  it('a replayed handshake does not produce a link', async () => {
+    const network = new MemoryNetwork();
+    const { transport, sent } = recording(network.transport());
+    const b = await book.manager('b', network.transport(), { secret: SECRET });
+    const a = await book.manager('a', transport, { secret: SECRET });
+    await a.connect('b');
+    await eventually(() => expect(b.connected()).toEqual(['a']), 5_000);
+    await a.close();
+    await eventually(() => b.connected().length === 0, 5_000);
+    const refused = refusals(b);
+    // Replay every byte the honest initiator sent, on a fresh stream.
+    const replay = await network.transport().connect(book.addresses.get('b')!, 1_000);
+    replay.on('data', () => {});
+    replay.on('error', () => {});
+    for (const chunk of sent) replay.write(chunk);
+    await eventually(() => refused.length === 1, 5_000);
+    expect(refused[0]).toMatch(/AUTH_FAILED|PROTOCOL_ERROR/);
+    expect(b.connected()).toEqual([]);
+  });
+
+  it('a peer that dials one id and reaches another is refused', async () => {
+    const streams = new MemoryNetwork().transport();
+    const a = await book.manager('a', streams, { secret: SECRET });
+    const b = await book.manager('b', streams, { secret: SECRET });
+    book.addresses.set('c', book.addresses.get('b')!); // 'c' points at b
+    await expect(a.connect('c')).rejects.toMatchObject({ code: 'AUTH_FAILED', message: expect.stringMatching(/dialled c but the peer says it is b/) });
+    expect(b.connected()).toEqual([]);
+  });
+});
+
+describe('link manager — tampering', () => {
+  /** Client-to-server chunks 0-2 are the handshake (hello, Noise message 1, proof); data follows. */
+  async function tamperedPair(mutate: (chunk: Buffer, index: number) => Buffer | Buffer[]) {
+    const network = new MemoryNetwork();
+    let index = 0;
+    const a = await book.manager('a', tampering(network.transport(), (chunk) => mutate(chunk, index++)), { secret: SECRET });
+    const b = await book.manager('b', network.transport(), { secret: SECRET });
+    const c = await book.manager('c', network.transport(), { secret: SECRET });
+    const atB = inbox(b);
+    const downsB = downs(b);
+    await a.connect('b');
+    return { a, b, c, atB, downsB };
+  }
+
+  async function sendApart(a: LinkManager, n: number) {
+    for (let i = 0; i < n; i++) {
+      a.send('b', text(`m${i}`));
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  it('a flipped byte in a data frame closes the link with PROTOCOL_ERROR; the frame is never delivered; others keep working', async () => {
+    const { a, c, atB, downsB } = await tamperedPair((chunk, i) => {
+      if (i === 4) chunk[chunk.length - 1]! ^= 0x01;
+      return chunk;
+    });
+    await sendApart(a, 1);
+    await eventually(() => atB.length === 1, 5_000);
+    a.send('b', text('tampered'));
+    await eventually(() => downsB.length === 1, 5_000);
+    expect(downsB[0]).toEqual({ peer: 'a', code: 'PROTOCOL_ERROR' });
+    expect(atB.map((m) => m.text)).toEqual(['m0']);
+    const atBFromC = inbox(book.managers[1]!);
+    c.send('b', text('still here'));
+    await eventually(() => atBFromC.length === 1, 5_000);
+  });
+
+  it('a replayed data frame closes the link and is not delivered twice', async () => {
+    const { a, atB, downsB } = await tamperedPair((chunk, i) => (i === 3 ? [chunk, Buffer.from(chunk)] : chunk));
+    await sendApart(a, 1);
+    await eventually(() => downsB.length === 1, 5_000);
+    expect(downsB[0]!.code).toBe('PROTOCOL_ERROR');
+    expect(atB.map((m) => m.text)).toEqual(['m0']);
+  });
+
+  it('reordered data frames close the link', async () => {
+    let held: Buffer | undefined;
+    const { a, atB, downsB } = await tamperedPair((chunk, i) => {
+      if (i === 3) {
+        held = chunk;
+        return [];
+      }
+      if (i === 4) return [chunk, held!];
+      return chunk;
+    });
+    await sendApart(a, 2);
+    await eventually(() => downsB.length === 1, 5_000);
+    expect(downsB[0]!.code).toBe('PROTOCOL_ERROR');
+    expect(atB).toEqual([]);
+  });
+});
+
+describe('link manager — hostile bytes on the listener', () => {
+  function rawClient(port: number): Promise<{ socket: net.Socket; frames: Buffer[]; closed: Promise<void> }> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20 });
+      const frames: Buffer[] = [];
+      const closed = new Promise<void>((done) => socket.once('close', () => done()));
+      socket.on('data', (d) => {
+        for (const f of decoder.push(d)) frames.push(Buffer.from(f));
+      });
+      socket.on('error', () => {});
+      socket.once('connect', () => resolve({ socket, frames, closed }));
+      socket.once('error', reject);
+    });
+  }
+  const hello = (major: number) => encodeFrame(Buffer.concat([Buffer.from('COHORT'), Buffer.from([major, 0, 1, 1])]));
+
+  it('a peer speaking another major version is refused with UNSUPPORTED_VERSION, told why, and the listener keeps serving', async () => {
+    const streams = tcpTransport();
+    const b = await book.manager('b', streams, { secret: SECRET });
+    const refused = refusals(b);
+    const client = await rawClient(book.addresses.get('b')!.port);
+    client.socket.write(hello(9));
+    await client.closed;
+    expect(refused).toEqual(['UNSUPPORTED_VERSION']);
+    const errorFrame = client.frames.find((f) => f[0] === 0x7f)!;
+    expect(JSON.parse(errorFrame.subarray(1).toString())).toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(/protocol 9\.0; this node speaks 1\.0/),
+    });
+    const a = await book.manager('a', streams, { secret: SECRET });
+    await a.connect('b');
+  });
+
+  it('an oversized frame header, random bytes and a non-cohort hello are refused; the listener keeps serving', async () => {
+    const streams = tcpTransport();
+    const b = await book.manager('b', streams, { secret: SECRET });
+    const refused = refusals(b);
+    const port = book.addresses.get('b')!.port;
+    const oversized = await rawClient(port);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(0xffff_ff00);
+    oversized.socket.write(header);
+    const random = await rawClient(port);
+    let seed = 7;
+    const noise = Buffer.alloc(4096, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0xff));
+    random.socket.write(noise);
+    const stranger = await rawClient(port);
+    stranger.socket.write(encodeFrame(Buffer.from('GET / HTTP/1.1')));
+    await Promise.all([oversized.closed, random.closed, stranger.closed]);
+    await eventually(() => refused.length === 3, 5_000);
+    expect(refused).toContain('FRAME_TOO_LARGE'); // the oversized header
+    expect(refused.every((c) => ['FRAME_TOO_LARGE', 'PROTOCOL_ERROR'].includes(c))).toBe(true);
+    const a = await book.manager('a', streams, { secret: SECRET });
+    await a.connect('b');
+    await eventually(() => expect(b.connected()).toEqual(['a']), 5_000);
+  });
+});
