@@ -8,6 +8,21 @@
 export { Node, NODE_DEFAULTS } from './node.js';
 export type { NodeOptions, Member, NodeEvents, MonitorHandle, DownEvent, BehaviorsApi } from './node.js';
 
+// cluster: discovery, transports, fault injection for tests
+export { staticDiscovery, dnsDiscovery, fileDiscovery, customDiscovery, parsePeerAddress } from './cluster/discovery/index.js';
+export type { Discovery, PeerAddress, DnsDiscoveryOptions, FileDiscoveryOptions, DnsResolver } from './cluster/discovery/index.js';
+export { MEMBERSHIP_DEFAULTS } from './cluster/membership/index.js';
+export type { MembershipTimings } from './cluster/cluster.js';
+export { tcpTransport } from './transport/tcp.js';
+export type { TcpTransportOptions } from './transport/tcp.js';
+export { tlsTransport } from './transport/tls.js';
+export type { TlsOptions } from './transport/tls.js';
+export { MemoryNetwork } from './transport/memory.js';
+export { FaultInjector } from './transport/faulty.js';
+export type { FaultDirection } from './transport/faulty.js';
+export type { StreamTransport, StreamAddress, StreamListener } from './transport/stream-transport.js';
+export { PROTOCOL_VERSION } from './transport/handshake.js';
+
 // errors
 export { CohortError, isCohortError, toWireError } from './core/errors.js';
 export type { CohortErrorOptions, WireError } from './core/errors.js';

@@ -2,17 +2,22 @@
  * `Node`: one cohort node, the object users hold. It wires the layers together and is the only
  * place that does.
  *
- * Today a node is local: it runs processes, supervisors and local names; refs of other nodes are
- * refused with `NOCONNECTION`. Clustering, remote processes and services arrive in later layers
- * behind the same methods. Every node owns all of its state: many nodes can run in one Node.js
- * process without sharing anything.
+ * A node listens for links from other nodes, joins the cluster through its seeds and discovery,
+ * and keeps SWIM membership; it runs processes, supervisors and local names. Refs of other nodes
+ * are refused with `NOCONNECTION` until remote processes arrive. Every node owns all of its
+ * state: many nodes can run in one Node.js process without sharing anything.
  */
 import { randomInt } from 'node:crypto';
-import { systemClock, type Clock } from './core/clock.js';
+import type { Clock } from './core/clock.js';
 import { CohortError, describe } from './core/errors.js';
 import { Emitter, type Unsubscribe } from './core/events.js';
-import { validateHost, validateNodeName, validatePort, type NodeId, type Pid } from './core/ids.js';
-import { childLogger, silentLogger, type Logger } from './core/logger.js';
+import type { NodeId, Pid } from './core/ids.js';
+import { childLogger, type Logger } from './core/logger.js';
+import { Cluster } from './cluster/cluster.js';
+import { secretKeys } from './transport/handshake.js';
+import { resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
+
+export { NODE_DEFAULTS, type NodeOptions } from './node-options.js';
 import type { AnyBehavior, ArgsOf, CallOf, CallOptions, CastOf, ReplyOf, SpawnOptions } from './process/behavior.js';
 import { assertBehavior } from './process/behaviors.js';
 import type { SupervisorSpec } from './process/child-spec.js';
@@ -21,54 +26,6 @@ import { ProcessRuntime, type Down } from './process/runtime.js';
 import { Supervisor } from './process/supervisor.js';
 import type { Exit, ExitReason, ProcessRef } from './process/types.js';
 
-/** Options of {@link Node.start}. */
-export interface NodeOptions {
-  /**
-   * The node's name, the part before `@` in its id: 1-64 letters, digits, `_`, `.`, `-`.
-   * @default 'cohort'
-   */
-  name?: string;
-  /**
-   * The host the node is known by (and, once clustering is on, listens on).
-   * @default '127.0.0.1'
-   */
-  host?: string;
-  /**
-   * The port, 0 for an ephemeral one.
-   * @default 0
-   */
-  port?: number;
-  /** Small key/value facts about the node that other nodes will see. @default {} */
-  meta?: Record<string, string>;
-  /** The clock every timer of the node uses. @default systemClock */
-  clock?: Clock;
-  /** Where the node logs. @default silentLogger */
-  logger?: Logger;
-  /** Default timeout of `call`. @default 5000 */
-  callTimeoutMs?: number;
-  /** How long `stop()` gives each top-level process to stop before killing it. @default 5000 */
-  shutdownTimeoutMs?: number;
-}
-
-/** Defaults of {@link NodeOptions}. */
-export const NODE_DEFAULTS = Object.freeze({
-  name: 'cohort',
-  host: '127.0.0.1',
-  port: 0,
-  callTimeoutMs: 5_000,
-  shutdownTimeoutMs: 5_000,
-});
-
-const OPTION_KEYS: readonly (keyof NodeOptions)[] = [
-  'name',
-  'host',
-  'port',
-  'meta',
-  'clock',
-  'logger',
-  'callTimeoutMs',
-  'shutdownTimeoutMs',
-];
 
 /** A member of the cluster, as `members()` lists it. */
 export interface Member {
@@ -86,11 +43,13 @@ export interface MonitorHandle {
   readonly ref: string;
 }
 
-/** The events of a node. Cluster events (`nodeUp`, `nodeDown`, `suspect`) come with clustering. */
+/** The events of a node: cluster membership changes and the life of its processes. */
 export interface NodeEvents {
   nodeUp: { readonly node: NodeId };
   nodeDown: { readonly node: NodeId; readonly reason: 'left' | 'failed' };
   suspect: { readonly node: NodeId };
+  /** A suspected node refuted the suspicion: it is alive. */
+  alive: { readonly node: NodeId };
   /** A process of this node started. */
   processStart: { readonly pid: Pid; readonly name: string | undefined };
   /** A process of this node ended. */
@@ -136,18 +95,18 @@ export class Node {
   readonly logger: Logger;
 
   readonly #runtime: ProcessRuntime;
+  readonly #cluster: Cluster;
   readonly #events: Emitter<NodeEvents>;
-  readonly #meta: Readonly<Record<string, string>>;
   readonly #callTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   #stopping: Promise<void> | undefined;
 
-  private constructor(options: Required<Omit<NodeOptions, 'meta'>> & { meta: Record<string, string> }) {
+  private constructor(options: ResolvedNodeOptions, cluster: Cluster, incarnation: number) {
     this.clock = options.clock;
-    this.id = `${options.name}@${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
-    this.incarnation = Math.floor(this.clock.wallTime()) * 1000 + randomInt(1000);
+    this.id = cluster.id;
+    this.incarnation = incarnation;
+    this.#cluster = cluster;
     this.logger = childLogger(options.logger, { node: this.id });
-    this.#meta = Object.freeze({ ...options.meta });
     this.#callTimeoutMs = options.callTimeoutMs;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs;
     this.#events = new Emitter<NodeEvents>((error, type) => this.logger.warn('node event listener threw', { type, error: String(error) }));
@@ -161,6 +120,10 @@ export class Node {
     this.#runtime.events.on('spawn', (e) => this.#events.emit('processStart', e));
     this.#runtime.events.on('exit', (e) => this.#events.emit('processExit', e));
     this.#runtime.events.on('dropped', (e) => this.#events.emit('messageDropped', { target: e.pid, kind: e.kind, why: e.why }));
+    cluster.events.on('nodeUp', (e) => this.#events.emit('nodeUp', { node: e.node }));
+    cluster.events.on('nodeDown', (e) => this.#events.emit('nodeDown', { node: e.node, reason: e.reason }));
+    cluster.events.on('suspect', (e) => this.#events.emit('suspect', { node: e.node }));
+    cluster.events.on('alive', (e) => this.#events.emit('alive', { node: e.node }));
   }
 
   /**
@@ -169,12 +132,43 @@ export class Node {
    * @throws CohortError `INVALID_OPTION` naming the option and what was expected.
    */
   static async start(options: NodeOptions = {}): Promise<Node> {
-    return new Node(normalizeOptions(options));
+    const o = resolveNodeOptions(options);
+    // Above every earlier run of the same node id: pids and membership records of older runs lose.
+    const incarnation = Math.floor(o.clock.wallTime()) * 1000 + randomInt(1000);
+    const cluster = await Cluster.start({
+      name: o.name,
+      host: o.host,
+      port: o.port,
+      advertiseHost: o.advertiseHost,
+      instance: incarnation.toString(36),
+      incarnation,
+      meta: o.meta,
+      streams: o.transport,
+      keys: o.secret === undefined ? undefined : secretKeys(o.secret),
+      encrypt: o.encryption,
+      codec: o.codec,
+      maxFrameBytes: o.maxFrameBytes,
+      maxQueueBytes: o.maxQueueBytes,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      discovery: o.discovery,
+      discoveryIntervalMs: o.discoveryIntervalMs,
+      membership: o.membership,
+      clock: o.clock,
+      random: o.random,
+      logger: o.logger,
+    });
+    return new Node(o, cluster, incarnation);
   }
 
-  /** The members of the cluster, this node included. Without clustering, just this node. */
+  /** The members of the cluster, this node first: `{ id, status, incarnation, meta }`. */
   members(): Member[] {
-    return [{ id: this.id, status: this.stopped ? 'left' : 'alive', incarnation: this.incarnation, meta: this.#meta }];
+    return this.#cluster.members().map((m) => ({ id: m.id, status: m.status, incarnation: m.incarnation, meta: m.meta }));
+  }
+
+  /** Updates this node's meta; other nodes see it through membership. */
+  updateMeta(meta: Record<string, string>): void {
+    this.#cluster.updateMeta(meta);
   }
 
   /** Whether `stop()` has been called. */
@@ -324,69 +318,12 @@ export class Node {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      // Leave first, so the cluster sees this node gone at once rather than after a timeout.
+      await this.#cluster.stop();
       await this.#runtime.close(this.#shutdownTimeoutMs);
       this.#events.emit('stopped', { node: this.id });
       this.#events.clear();
     })();
     return this.#stopping;
   }
-}
-
-function normalizeOptions(options: NodeOptions): Required<Omit<NodeOptions, 'meta'>> & { meta: Record<string, string> } {
-  if (typeof options !== 'object' || options === null) {
-    throw new CohortError('INVALID_OPTION', `Node.start options must be an object, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key as keyof NodeOptions)) {
-      throw new CohortError('INVALID_OPTION', `unknown option '${key}'; known options: ${OPTION_KEYS.join(', ')}`, {
-        details: { option: key },
-      });
-    }
-  }
-  const option = <T>(key: keyof NodeOptions, check: () => T): T => {
-    try {
-      return check();
-    } catch (cause) {
-      throw new CohortError('INVALID_OPTION', `invalid option '${key}': ${(cause as Error).message}`, {
-        cause,
-        details: { option: key },
-      });
-    }
-  };
-  const positive = (key: 'callTimeoutMs' | 'shutdownTimeoutMs') =>
-    option(key, () => {
-      const v = options[key] ?? NODE_DEFAULTS[key];
-      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new Error(`expected a positive number of milliseconds, got ${describe(v)}`);
-      return v;
-    });
-  const meta = option('meta', () => {
-    const m = options.meta ?? {};
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new Error(`expected an object of strings, got ${describe(m)}`);
-    for (const [k, v] of Object.entries(m)) if (typeof v !== 'string') throw new Error(`meta.${k} must be a string, got ${describe(v)}`);
-    return { ...m };
-  });
-  const clock = option('clock', () => {
-    const c = options.clock ?? systemClock;
-    if (typeof c?.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.setInterval !== 'function' || typeof c.wallTime !== 'function') {
-      throw new Error('expected a Clock with now, wallTime, setTimeout and setInterval');
-    }
-    return c;
-  });
-  const logger = option('logger', () => {
-    const l = options.logger ?? silentLogger;
-    for (const m of ['debug', 'info', 'warn', 'error'] as const) {
-      if (typeof l?.[m] !== 'function') throw new Error(`expected a logger with debug, info, warn and error functions (missing ${m})`);
-    }
-    return l;
-  });
-  return {
-    name: option('name', () => validateNodeName(options.name ?? NODE_DEFAULTS.name)),
-    host: option('host', () => validateHost(options.host ?? NODE_DEFAULTS.host)),
-    port: option('port', () => validatePort(options.port ?? NODE_DEFAULTS.port, true)),
-    meta,
-    clock,
-    logger,
-    callTimeoutMs: positive('callTimeoutMs'),
-    shutdownTimeoutMs: positive('shutdownTimeoutMs'),
-  };
 }

@@ -32,13 +32,16 @@ function startError(options: unknown): unknown {
 }
 
 describe('node — options', () => {
-  it('has an id of name@host:port and a fresh incarnation at every start', async () => {
-    const a = await start({ name: 'app1', host: '127.0.0.1', port: 4400 });
-    const b = await start({ name: 'app1', host: '127.0.0.1', port: 4400 });
-    expect(a.id).toBe('app1@127.0.0.1:4400');
-    expect(a.incarnation).not.toBe(b.incarnation);
-    const v6 = await start({ name: 'v6', host: '::1' });
-    expect(v6.id).toBe('v6@[::1]:0');
+  it('has an id of name@host:port with the port it listens on, and a fresh incarnation at every start', async () => {
+    const a = await start({ name: 'app1', host: '127.0.0.1' });
+    expect(a.id).toMatch(/^app1@127\.0\.0\.1:[1-9][0-9]*$/);
+    const port = Number(a.id.split(':').pop());
+    await a.stop();
+    const again = await start({ name: 'app1', host: '127.0.0.1', port });
+    expect(again.id).toBe(a.id);
+    expect(again.incarnation).not.toBe(a.incarnation);
+    const advertised = await start({ name: 'adv', host: '127.0.0.1', advertiseHost: 'localhost' });
+    expect(advertised.id).toMatch(/^adv@localhost:[0-9]+$/);
   });
 
   it.each([

@@ -119,6 +119,14 @@ export class LinkManager {
     return [...this.#peers].filter(([, p]) => p.link !== undefined).map(([id]) => id);
   }
 
+  /** Whether any message is still queued: on a link, or waiting for a link being dialled. */
+  busy(): boolean {
+    for (const state of this.#peers.values()) {
+      if (state.pending.length > 0 || (state.link?.queuedBytes ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
   /** Whether a ready link to `peer` exists. */
   isConnected(peer: string): boolean {
     return this.#peers.get(peer)?.link !== undefined;

@@ -9,8 +9,17 @@ import type { StreamAddress, StreamListener, StreamTransport } from './stream-tr
 
 const KEEPALIVE_MS = 10_000;
 
+/** Options of {@link tcpTransport}. */
+export interface TcpTransportOptions {
+  /**
+   * The local address outgoing connections are bound to, so peers see this node's own IP (useful
+   * when several nodes share a machine on different loopback addresses). @default the OS's choice
+   */
+  localAddress?: string;
+}
+
 /** The TCP stream transport. */
-export function tcpTransport(): StreamTransport {
+export function tcpTransport(options: TcpTransportOptions = {}): StreamTransport {
   return {
     name: 'tcp',
     listen(address, onStream) {
@@ -39,7 +48,14 @@ export function tcpTransport(): StreamTransport {
     },
     connect(address, timeoutMs) {
       return new Promise<Duplex>((resolve, reject) => {
-        const socket = net.connect({ host: address.host, port: address.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
+        const socket = net.connect({
+          host: address.host,
+          port: address.port,
+          noDelay: true,
+          keepAlive: true,
+          keepAliveInitialDelay: KEEPALIVE_MS,
+          ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+        });
         const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         timer.unref();
         const fail = (error: Error) => {
