@@ -14,8 +14,12 @@ export class MemoryNetwork {
   #nextPort = 20_000;
   #nextClientPort = 50_000;
 
-  /** A stream transport attached to this network. */
-  transport(): StreamTransport {
+  /**
+   * A stream transport attached to this network. Streams it dials appear to the other side as
+   * coming from `from.host` (so a fault injector can tell peers apart). @default 127.0.0.1
+   */
+  transport(from: { host?: string } = {}): StreamTransport {
+    const fromHost = from.host ?? '127.0.0.1';
     return {
       name: 'memory',
       listen: async (address, onStream) => {
@@ -42,7 +46,7 @@ export class MemoryNetwork {
         }
         const [client, server] = duplexPair();
         // Accept on a later turn, as a real network would.
-        queueMicrotask(() => accept(server, { host: '127.0.0.1', port: this.#nextClientPort++ }));
+        queueMicrotask(() => accept(server, { host: fromHost, port: this.#nextClientPort++ }));
         return client;
       },
     };
