@@ -70,7 +70,7 @@ const session = defineBehavior({
 
 section('Start a node');
 const node = await Node.start({ name: 'demo' });
-say(`node ${bold(node.id)} is up (local only: clustering comes later)`);
+say(`node ${bold(node.id)} is up (listening for other nodes; this tour stays on one)`);
 
 section('Start a supervisor (one_for_one) with two workers');
 const sup = await node.supervise({
