@@ -11,18 +11,8 @@ import { MEMBERSHIP_DEFAULTS } from '../../src/cluster/membership/index.js';
 import { Node } from '../../src/node.js';
 import { FaultInjector } from '../../src/transport/faulty.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
+import { mulberry32 as prng } from '../helpers/prng.js';
 
-/** mulberry32: a small seeded PRNG, so every run makes the same random choices. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SimNode {
   readonly node: Node;

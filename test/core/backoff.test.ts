@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BACKOFF_DEFAULTS, Backoff, JITTER, backoffDelay, type BackoffOptions, type Jitter } from '../../src/core/backoff.js';
 import { CohortError } from '../../src/core/errors.js';
+import { mulberry32 } from '../helpers/prng.js';
 
-/** mulberry32: a tiny seeded PRNG with uniform output in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SAMPLES = 10_000;
 

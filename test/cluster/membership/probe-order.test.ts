@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProbeOrder } from '../../../src/cluster/membership/probe-order.js';
 import { Suspicions } from '../../../src/cluster/membership/suspicion.js';
 import { ManualClock, TimerSet } from '../../../src/core/clock.js';
-import { mulberry32 } from './helpers/prng.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 const all = () => true;
 

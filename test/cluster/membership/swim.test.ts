@@ -5,7 +5,7 @@ import type { MembershipMessage } from '../../../src/cluster/membership/messages
 import { ManualClock } from '../../../src/core/clock.js';
 import { CohortError } from '../../../src/core/errors.js';
 import type { LogFields, Logger } from '../../../src/core/logger.js';
-import { mulberry32 } from './helpers/prng.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
 const A = 'a@10.0.0.1:4000';
 const peer = (i: number) => `p${i}@10.0.0.2:${5000 + i}`;

@@ -20,7 +20,7 @@ import type { MembershipEvent } from '../../../../src/cluster/membership/member-
 import type { MembershipMessage } from '../../../../src/cluster/membership/messages.js';
 import type { MembershipOptions } from '../../../../src/cluster/membership/options.js';
 import type { NodeId } from '../../../../src/core/ids.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../../../helpers/prng.js';
 
 /** An event as a simulated node saw it, stamped with the manual time. */
 export type SeenEvent = MembershipEvent & { readonly at: number };
