@@ -24,11 +24,13 @@ import type { Clock } from '../core/clock.js';
 import { Emitter, type Events } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { formatPid, isPid, makePid, pidKey, type NodeId, type Pid } from '../core/ids.js';
-import type { AnyBehavior, CallOptions, MonitorRef, ProcessContext, SpawnOptions } from './behavior.js';
+import type { AnyBehavior, CallOptions, SpawnOptions } from './behavior.js';
 import { BehaviorRegistry } from './behaviors.js';
 import { ProcessCell, type CellHost, type Envelope, type MonitorTarget } from './process.js';
 import type { Exit, ExitReason, From } from './types.js';
 import { validate } from './validate.js';
+import { processContext } from './context.js';
+import { checkTimeout, noproc } from './process-errors.js';
 
 /** Defaults of the runtime, in one place. */
 export const RUNTIME_DEFAULTS = Object.freeze({
@@ -145,7 +147,7 @@ export class ProcessRuntime implements CellHost {
     let parent: ProcessCell | undefined;
     if (options.link !== undefined) {
       parent = this.#lookup(options.link);
-      if (parent === undefined) throw this.#noproc(options.link, 'cannot link a new process to it');
+      if (parent === undefined) throw noproc(this, options.link, 'cannot link a new process to it');
     }
     let initArgs = args;
     const argsSchema = behavior.schemas?.args;
@@ -159,7 +161,7 @@ export class ProcessRuntime implements CellHost {
     this.#assertOpen();
 
     const cell = new ProcessCell(makePid(this.node, this.incarnation, this.#nextId++), behavior, this);
-    cell.ctx = this.#context(cell);
+    cell.ctx = processContext(this, cell);
     this.#cells.set(cell.pid.id, cell);
     if (options.name !== undefined) {
       cell.name = options.name;
@@ -212,7 +214,7 @@ export class ProcessRuntime implements CellHost {
       return Promise.reject(error);
     }
     const cell = this.#lookup(target);
-    if (cell === undefined) return Promise.reject(this.#noproc(target, 'the call was not delivered'));
+    if (cell === undefined) return Promise.reject(noproc(this, target, 'the call was not delivered'));
     if (from !== undefined && cell.pid.id === from.id && from.node === this.node) {
       return Promise.reject(
         new CohortError('INVALID_ARGUMENT', `process ${formatPid(from)} called itself; a process cannot wait for its own reply`),
@@ -260,7 +262,7 @@ export class ProcessRuntime implements CellHost {
   async stop(target: Pid | string, reason: ExitReason = 'normal', timeoutMs?: number): Promise<void> {
     const ms = checkTimeout(timeoutMs, RUNTIME_DEFAULTS.stopTimeoutMs, 'stop timeoutMs');
     const cell = this.#lookup(target);
-    if (cell === undefined) throw this.#noproc(target, 'it cannot be stopped');
+    if (cell === undefined) throw noproc(this, target, 'it cannot be stopped');
     cell.requestStop({ reason });
     const timer = this.clock.setTimeout(
       () => cell.kill({ reason, message: `killed: did not stop within ${ms} ms` }),
@@ -282,7 +284,7 @@ export class ProcessRuntime implements CellHost {
   /** Links two local processes. If `b` is not alive, `a` receives a `noproc` exit signal. */
   link(a: Pid, b: Pid): void {
     const ca = this.#lookup(a);
-    if (ca === undefined) throw this.#noproc(a, 'cannot link from it');
+    if (ca === undefined) throw noproc(this, a, 'cannot link from it');
     const cb = this.#lookup(b);
     if (cb === undefined) {
       this.#exitSignal(ca, b, { reason: 'noproc', message: `${formatPid(b)} was not alive when linked` });
@@ -346,7 +348,7 @@ export class ProcessRuntime implements CellHost {
   register(name: string, target: Pid): void {
     this.#checkName(name);
     const cell = this.#lookup(target);
-    if (cell === undefined) throw this.#noproc(target, `it cannot be registered as '${name}'`);
+    if (cell === undefined) throw noproc(this, target, `it cannot be registered as '${name}'`);
     if (cell.name !== undefined) {
       throw new CohortError('INVALID_ARGUMENT', `${formatPid(cell.pid)} is already registered as '${cell.name}'`);
     }
@@ -493,24 +495,6 @@ export class ProcessRuntime implements CellHost {
     return cell?.alive === true ? cell : undefined;
   }
 
-  #noproc(target: Pid | string, consequence: string): CohortError {
-    if (typeof target === 'string') {
-      return new CohortError('NOPROC', `no process is registered as '${target}'; ${consequence}`, { details: { name: target } });
-    }
-    if (!isPid(target)) {
-      return new CohortError('INVALID_PID', `expected a pid or a registered name, got ${describe(target)}`);
-    }
-    if (target.node !== this.node) {
-      return new CohortError(
-        'NOCONNECTION',
-        `${formatPid(target)} lives on node ${target.node}, which this node is not connected to; ${consequence}`,
-        { details: { pid: target, node: target.node } },
-      );
-    }
-    const why = target.incarnation !== this.incarnation ? 'it belongs to an earlier run of this node' : 'it is not alive';
-    return new CohortError('NOPROC', `no process ${formatPid(target)}: ${why}; ${consequence}`, { details: { pid: target } });
-  }
-
   #checkName(name: unknown): void {
     if (typeof name !== 'string' || name.length === 0 || name.length > NAME_MAX) {
       throw new CohortError('INVALID_ARGUMENT', `invalid process name ${describe(name)}: expected a non-empty string of at most ${NAME_MAX} characters`);
@@ -543,37 +527,4 @@ export class ProcessRuntime implements CellHost {
     });
   }
 
-  #context(cell: ProcessCell): ProcessContext {
-    const self = cell.pid;
-    return {
-      self,
-      clock: this.clock,
-      get parent() {
-        return cell.parent;
-      },
-      reply: (from, value) => this.reply(from, value),
-      stop: (reason = 'normal', message) => cell.requestStop(message === undefined ? { reason } : { reason, message }),
-      trapExit: (on) => {
-        cell.trapExit = on;
-      },
-      spawn: (behavior, args, options) => this.spawn(behavior, args, options) as never,
-      call: (target, message, options) => this.call(target, message, options, self) as never,
-      cast: (target, message) => this.cast(target, message),
-      send: (target, message) => this.send(target, message),
-      link: (target) => this.link(self, target),
-      unlink: (target) => this.unlink(self, target),
-      monitor: (target): MonitorRef => ({ ref: this.monitor(target, { kind: 'process', watcher: self }) }),
-      demonitor: (ref) => void this.demonitor(ref.ref),
-      stopProcess: (target, reason, timeoutMs) => this.stop(target, reason, timeoutMs),
-      sendAfter: (message, ms) => cell.timers.setTimeout(() => this.send(self, message), ms),
-    };
-  }
-}
-
-function checkTimeout(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new CohortError('INVALID_ARGUMENT', `${what} must be a positive finite number of milliseconds, got ${describe(value)}`);
-  }
-  return value;
 }
