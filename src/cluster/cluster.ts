@@ -101,6 +101,8 @@ export class Cluster {
   readonly #timers: TimerSet;
   readonly #discoveryBackoff: Backoff;
   #discovering = false;
+  /** The node each dialled `host:port` turned out to be, so a joined seed is not dialled again. */
+  readonly #identified = new Map<string, NodeId>();
   #stopped = false;
   #joined = false;
 
@@ -320,10 +322,12 @@ export class Cluster {
     const dials = found
       .filter((a) => !(a.port === self.port && (a.host === self.host || a.host === this.#o.host)))
       .map(async (address) => {
-        const known = address.name === undefined ? undefined : nodeIdOf(address.name, address.host, address.port);
+        const key = `${address.host}:${address.port}`;
+        const known = address.name === undefined ? this.#identified.get(key) : nodeIdOf(address.name, address.host, address.port);
         if (known !== undefined && this.isUp(known)) return;
         try {
           const peer = known !== undefined ? (await this.#links.connect(known), known) : await this.#links.dialAddress(address);
+          this.#identified.set(key, peer);
           if (!this.isUp(peer)) this.#membership.join([peer]);
         } catch (error) {
           this.#o.logger.debug('a discovered address did not answer', {

@@ -102,13 +102,35 @@ export class FaultInjector {
 
   #wrapStream(inner: Duplex, host: string): Duplex {
     const rules = this.#rules;
-    let outDue = 0;
-    let inDue = 0;
-    const later = (due: number, fn: () => void): number => {
-      const at = Math.max(due, Date.now());
-      setTimeout(fn, at - Date.now()).unref();
-      return at;
+    // Bytes keep their order: each direction is one queue released in order, and while earlier
+    // bytes are still delayed later ones wait behind them, also after the delay is lifted.
+    const queue = () => {
+      const items: { at: number; fn: () => void }[] = [];
+      let armed = false;
+      const release = () => {
+        armed = false;
+        while (items.length > 0 && items[0]!.at <= Date.now()) items.shift()!.fn();
+        if (items.length > 0) arm();
+      };
+      const arm = () => {
+        if (armed) return;
+        armed = true;
+        setTimeout(release, Math.max(0, items[0]!.at - Date.now())).unref();
+      };
+      return {
+        get busy() {
+          return items.length > 0;
+        },
+        push(delayMs: number, fn: () => void) {
+          const last = items[items.length - 1]?.at ?? 0;
+          items.push({ at: Math.max(last, Date.now() + delayMs), fn });
+          arm();
+        },
+      };
     };
+    const outQueue = queue();
+    const inQueue = queue();
+    const delayOf = (r: Rule | undefined) => r?.delayMs ?? 0;
     const outer = new Duplex({
       write(chunk: Buffer, _encoding, callback) {
         const r = rules.get(host);
@@ -116,8 +138,8 @@ export class FaultInjector {
           callback();
           return;
         }
-        if (r !== undefined && r.delayMs > 0) {
-          outDue = later(Date.now() + r.delayMs, () => {
+        if (delayOf(r) > 0 || outQueue.busy) {
+          outQueue.push(delayOf(r), () => {
             if (!inner.destroyed) inner.write(chunk);
           });
           callback();
@@ -138,8 +160,8 @@ export class FaultInjector {
     inner.on('data', (chunk: Buffer) => {
       const r = rules.get(host);
       if (r?.dropIn === true || r?.cut === true) return;
-      if (r !== undefined && r.delayMs > 0) {
-        inDue = later(Date.now() + r.delayMs, () => {
+      if (delayOf(r) > 0 || inQueue.busy) {
+        inQueue.push(delayOf(r), () => {
           if (!outer.destroyed) outer.push(chunk);
         });
         return;
@@ -152,8 +174,6 @@ export class FaultInjector {
     const tracked = { host, stream: outer };
     this.#streams.add(tracked);
     outer.once('close', () => this.#streams.delete(tracked));
-    void outDue;
-    void inDue;
     return outer;
   }
 }

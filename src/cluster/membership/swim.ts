@@ -313,7 +313,12 @@ export class Membership implements Events<MembershipEvents> {
   #aboutSelf(incoming: Member): void {
     if (this.#state !== 'running') return;
     const self = this.#list.self;
-    if (incoming.incarnation < self.incarnation) return;
+    if (incoming.incarnation < self.incarnation) {
+      // An older claim that I am down means my refutation has not reached that member (it may
+      // have been sent into a link that was closed): gossip it again.
+      if (incoming.status !== 'alive') this.#queue.enqueue(self);
+      return;
+    }
     if (incoming.incarnation === self.incarnation && incoming.status === 'alive' && sameMeta(incoming.meta, self.meta)) return;
     this.#o.logger.debug('membership: refuting', { status: incoming.status, incarnation: incoming.incarnation });
     this.#setSelf(makeMember(self.id, Math.max(incoming.incarnation, self.incarnation) + 1, 'alive', self.meta));
