@@ -31,6 +31,9 @@ import { handshake, type SecretKeys } from './handshake.js';
 import { Link, type LinkClose } from './link.js';
 import type { StreamAddress, StreamListener, StreamTransport } from './stream-transport.js';
 
+/** Refused handshakes from one host are logged as warnings at most this often. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
 export interface LinkManagerOptions {
   /** The local identity; may be left empty and set by `listen` once the port is known. */
   readonly localId: string;
@@ -85,6 +88,7 @@ export class LinkManager {
   readonly #streams = new Set<FrameStream>();
   readonly #emitter: Emitter<LinkEvents>;
   readonly events: Events<LinkEvents>;
+  readonly #refusalLogged = new Map<string, number>();
   #listener: StreamListener | undefined;
   #localId: string;
   #closed = false;
@@ -272,7 +276,17 @@ export class LinkManager {
     } catch (error) {
       const e = asError(error);
       if (e.code !== 'DUPLICATE_LINK') {
-        this.#o.logger.warn('refused an incoming link', { remote: `${remote.host}:${remote.port}`, code: e.code, error: e.message });
+        // One warning per remote host per interval: a hostile peer must not be able to flood the log.
+        const now = this.#o.clock.now();
+        const last = this.#refusalLogged.get(remote.host);
+        const fields = { remote: `${remote.host}:${remote.port}`, code: e.code, error: e.message };
+        if (last === undefined || now - last >= REFUSAL_LOG_INTERVAL_MS) {
+          if (this.#refusalLogged.size >= 1024) this.#refusalLogged.clear();
+          this.#refusalLogged.set(remote.host, now);
+          this.#o.logger.warn('refused an incoming link', fields);
+        } else {
+          this.#o.logger.debug('refused an incoming link', fields);
+        }
       }
       this.#emitter.emit('refused', { remote: `${remote.host}:${remote.port}`, error: e });
     }

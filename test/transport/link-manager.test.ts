@@ -163,6 +163,22 @@ describe('link manager — authentication', () => {
     await eventually(() => expect(b.connected()).toEqual(['f']), 5_000);
   });
 
+  it('refusals from one host are logged as one warning per interval, the rest at debug level', async () => {
+    const streams = new MemoryNetwork().transport();
+    const warnings: string[] = [];
+    const debugs: string[] = [];
+    const logger = { debug: (m: string) => debugs.push(m), info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} };
+    const b = await book.manager('b', streams, { secret: SECRET, logger });
+    const refused = refusals(b);
+    for (let i = 0; i < 5; i++) {
+      const intruder = await book.manager(`x${i}`, streams, { secret: 'not the right secret at all' });
+      await intruder.connect('b').catch(() => {});
+    }
+    await eventually(() => refused.length === 5, 5_000);
+    expect(warnings.filter((w) => w === 'refused an incoming link')).toHaveLength(1);
+    expect(debugs.filter((d) => d === 'refused an incoming link')).toHaveLength(4);
+  });
+
   it('a node without a secret cannot reach one with a secret, and the error says why', async () => {
     const streams = new MemoryNetwork().transport();
     await book.manager('b', streams, { secret: SECRET });
