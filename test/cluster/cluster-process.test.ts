@@ -268,8 +268,7 @@ describe('cluster (processes) — hostile peers', () => {
       secret: TEST_SECRET,
       seeds: [`${proxy.address.host}:${proxy.address.port}`],
       membership: FAST_MEMBERSHIP,
-      // Slow re-discovery: a seed given as a bare address is re-dialled at every discovery round
-      // even when its node is up, and the new link replaces the proxied one (see the it.fails case).
+      // Slow re-discovery: the proxied link is the one under test, and nothing else should dial.
       discoveryIntervalMs: 60_000,
     });
     inProcess.push(local);
