@@ -32,10 +32,10 @@ function thrown(fn: () => unknown): CohortError {
 
 describe('customDiscovery', () => {
   it('custom — a sync function returning strings and objects', async () => {
-    const discovery = customDiscovery('inventory', () => ['app2@10.0.0.2:4369', { host: '::1', port: 7 }]);
+    const discovery = customDiscovery('inventory', () => ['app2@127.0.0.2:4369', { host: '::1', port: 7 }]);
     expect(discovery.name).toBe('inventory');
     expect(await discovery.resolve()).toEqual([
-      { name: 'app2', host: '10.0.0.2', port: 4369 },
+      { name: 'app2', host: '127.0.0.2', port: 4369 },
       { host: '::1', port: 7 },
     ]);
   });
@@ -47,20 +47,20 @@ describe('customDiscovery', () => {
       signals.push(signal);
       round++;
       await Promise.resolve();
-      return [`10.0.0.${round}:4369`];
+      return [`127.0.0.${round}:4369`];
     });
     const controller = new AbortController();
-    expect(await discovery.resolve(controller.signal)).toEqual([{ host: '10.0.0.1', port: 4369 }]);
-    expect(await discovery.resolve()).toEqual([{ host: '10.0.0.2', port: 4369 }]);
+    expect(await discovery.resolve(controller.signal)).toEqual([{ host: '127.0.0.1', port: 4369 }]);
+    expect(await discovery.resolve()).toEqual([{ host: '127.0.0.2', port: 4369 }]);
     expect(signals).toEqual([controller.signal, undefined]);
   });
 
   it('custom — bad entries are skipped and reported (logger and onInvalid), never thrown; the rest is deduped', async () => {
     const logger = recordingLogger();
     const skipped: SkippedEntry[] = [];
-    const fn = (() => ['10.0.0.1:1', 'nonsense', 42, { host: 'h', port: 70000 }, null, 'a@10.0.0.1:1']) as unknown as CustomDiscoveryFn;
+    const fn = (() => ['127.0.0.1:1', 'nonsense', 42, { host: 'h', port: 70000 }, null, 'a@127.0.0.1:1']) as unknown as CustomDiscoveryFn;
     const discovery = customDiscovery('registry', fn, { logger, onInvalid: (s) => skipped.push(s) });
-    expect(await discovery.resolve()).toEqual([{ host: '10.0.0.1', port: 1, name: 'a' }]);
+    expect(await discovery.resolve()).toEqual([{ host: '127.0.0.1', port: 1, name: 'a' }]);
     expect(skipped.map((s) => [s.at, s.error.code])).toEqual([
       [1, 'INVALID_NODE_ID'],
       [2, 'INVALID_OPTION'],
@@ -73,13 +73,13 @@ describe('customDiscovery', () => {
 
   it('custom — an onInvalid that throws is logged and does not fail resolve', async () => {
     const logger = recordingLogger();
-    const discovery = customDiscovery('x', () => ['bad', '10.0.0.1:1'], {
+    const discovery = customDiscovery('x', () => ['bad', '127.0.0.1:1'], {
       logger,
       onInvalid: () => {
         throw new Error('oops');
       },
     });
-    expect(await discovery.resolve()).toEqual([{ host: '10.0.0.1', port: 1 }]);
+    expect(await discovery.resolve()).toEqual([{ host: '127.0.0.1', port: 1 }]);
     expect(logger.lines).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/onInvalid threw/) }));
   });
 
@@ -142,7 +142,7 @@ describe('customDiscovery', () => {
 
   it.each<[string, () => unknown, RegExp]>([
     ['an empty name', () => customDiscovery('', () => []), /needs a non-empty name/],
-    ['no function', () => customDiscovery('x', ['10.0.0.1:1'] as unknown as CustomDiscoveryFn), /needs a function/],
+    ['no function', () => customDiscovery('x', ['127.0.0.1:1'] as unknown as CustomDiscoveryFn), /needs a function/],
     ['a non-function watch', () => customDiscovery('x', () => [], { watch: 5 as unknown as () => () => void }), /watch must be a function/],
     ['an unknown option', () => customDiscovery('x', () => [], { logr: 1 } as object), /unknown option 'logr'/],
   ])('custom — refuses %s with INVALID_OPTION', (_label, make, why) => {

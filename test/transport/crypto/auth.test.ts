@@ -17,8 +17,8 @@ const transcript = (overrides: Partial<ProofTranscript> = {}): ProofTranscript =
   handshakeHash: new Uint8Array(32).fill(1),
   initiatorNonce: new Uint8Array(32).fill(2),
   responderNonce: new Uint8Array(32).fill(3),
-  initiatorId: 'app1@10.0.0.1:4369',
-  responderId: 'app2@10.0.0.2:4369',
+  initiatorId: 'app1@127.0.0.1:4369',
+  responderId: 'app2@127.0.0.2:4369',
   ...overrides,
 });
 
@@ -112,8 +112,8 @@ describe('auth', () => {
         { handshakeHash: flipped(t.handshakeHash) },
         { initiatorNonce: flipped(t.initiatorNonce) },
         { responderNonce: flipped(t.responderNonce) },
-        { initiatorId: 'app3@10.0.0.1:4369' },
-        { responderId: 'app2@10.0.0.2:4370' },
+        { initiatorId: 'app3@127.0.0.1:4369' },
+        { responderId: 'app2@127.0.0.2:4370' },
         // Swapping the two nonces or the two identities is also a different transcript.
         { initiatorNonce: t.responderNonce, responderNonce: t.initiatorNonce },
         { initiatorId: t.responderId, responderId: t.initiatorId },
