@@ -233,7 +233,7 @@ describe('cluster (processes) — failures', () => {
 
 describe('cluster (processes) — hostile peers', () => {
   it('wrong secret — a node with another secret cannot join; the others never list it and keep working', { timeout: CASE_TIMEOUT }, async () => {
-    const cluster = await TestCluster.start(3);
+    const cluster = await TestCluster.start(3, { logLevel: 'debug' }); // repeated refusals from one host are logged at debug level
     await cluster.converged(10_000);
     const seed = cluster.node(0);
     const intruder = await cluster.add({ options: { secret: 'an entirely different secret' } });
@@ -257,7 +257,7 @@ describe('cluster (processes) — hostile peers', () => {
    * test sees every byte of a legitimate client's handshake and can tamper with its frames.
    */
   async function withProxiedPeer() {
-    const cluster = await TestCluster.start(3);
+    const cluster = await TestCluster.start(3, { logLevel: 'debug' }); // repeated refusals from one host are logged at debug level
     await cluster.converged(10_000);
     const target = cluster.node(0);
     const proxy = await FrameProxy.start({ host: '127.0.0.2', target: { host: target.host, port: target.port } });
@@ -318,7 +318,7 @@ describe('cluster (processes) — hostile peers', () => {
   });
 
   it('hostile bytes — oversized frame headers, random bytes and a stranger hello are refused; the node keeps serving and membership stays intact', { timeout: CASE_TIMEOUT }, async () => {
-    const cluster = await TestCluster.start(3);
+    const cluster = await TestCluster.start(3, { logLevel: 'debug' }); // repeated refusals from one host are logged at debug level
     await cluster.converged(10_000);
     const target = cluster.node(1);
     const oversized = await rawClient(target.host, target.port);
