@@ -5,6 +5,7 @@
 import { CohortError, toWireError, type WireError } from '../core/errors.js';
 import type { Pid } from '../core/ids.js';
 import type { ProcessContext } from './behavior.js';
+import type { ProcessRuntime } from './runtime.js';
 import type { NormalizedChildSpec } from './child-spec.js';
 
 /** A child slot: its spec and, while it runs, its pid. */
@@ -48,4 +49,20 @@ export async function stopChildren(ctx: ProcessContext, entries: readonly ChildE
       // Already gone: nothing to stop.
     });
   }
+}
+
+/** How long a supervisor handle waits for a call or a stop by default (a child's init may be slow). */
+export const HANDLE_TIMEOUT_MS = 60_000;
+
+/** A call from a supervisor handle to its supervisor process; rebuilds the error of a failed outcome. */
+export async function callSupervisor(runtime: ProcessRuntime, ref: Pid, message: unknown, timeoutMs = HANDLE_TIMEOUT_MS): Promise<unknown> {
+  return unwrap((await runtime.call(ref, message, { timeoutMs })) as Outcome<unknown>);
+}
+
+/** Stops a supervisor process (its children first); a supervisor already gone is not an error. */
+export async function stopSupervisor(runtime: ProcessRuntime, ref: Pid, timeoutMs = HANDLE_TIMEOUT_MS): Promise<void> {
+  if (!runtime.isAlive(ref)) return;
+  await runtime.stop(ref, 'shutdown', timeoutMs).catch((error: unknown) => {
+    if (!(error instanceof CohortError && error.code === 'NOPROC')) throw error;
+  });
 }

@@ -10,7 +10,17 @@ import { CohortError } from '../core/errors.js';
 import { formatPid, pidKey, samePid, type Pid } from '../core/ids.js';
 import type { AnyBehavior, Behavior } from './behavior.js';
 import { normalizeChildSpec, normalizeIntensity, shouldRestart, type ChildSpec, type IntensityOptions } from './child-spec.js';
-import { failed, ok, startChild, stopChildren, unwrap, type ChildEntry, type Outcome } from './child-ops.js';
+import {
+  HANDLE_TIMEOUT_MS,
+  callSupervisor,
+  failed,
+  ok,
+  startChild,
+  stopChildren,
+  stopSupervisor,
+  type ChildEntry,
+  type Outcome,
+} from './child-ops.js';
 import { RestartIntensity } from './restart-intensity.js';
 import type { ProcessRuntime } from './runtime.js';
 import { isSupervisorBehavior, markSupervisor, type SupervisorCallOptions } from './supervisor.js';
@@ -183,8 +193,6 @@ export const dynamicSupervisorBehavior: Behavior<
   },
 });
 
-const HANDLE_TIMEOUT_MS = 60_000;
-
 /** A handle on a running dynamic supervisor. `children()` and `count()` read its table directly. */
 export class DynamicSupervisor {
   readonly ref: Pid;
@@ -228,23 +236,20 @@ export class DynamicSupervisor {
    * @throws CohortError `MAX_CHILDREN`, `INVALID_OPTION`, `UNKNOWN_BEHAVIOR`, `INIT_FAILED`, `BAD_REQUEST`.
    */
   async startChild<B extends AnyBehavior>(spec: DynamicChildSpec<B>, options: SupervisorCallOptions = {}): Promise<ProcessRef<B>> {
-    return unwrap(await this.#call({ type: 'startChild', spec: spec as DynamicChildSpec }, options)) as ProcessRef<B>;
+    return (await this.#call({ type: 'startChild', spec: spec as DynamicChildSpec }, options)) as ProcessRef<B>;
   }
 
   /** Stops a child for good (it is not restarted). @throws `NOT_FOUND`. */
   async terminateChild(ref: Pid, options: SupervisorCallOptions = {}): Promise<void> {
-    unwrap(await this.#call({ type: 'terminateChild', ref }, options));
+    await this.#call({ type: 'terminateChild', ref }, options);
   }
 
   /** Stops every child in reverse start order, then the supervisor. */
   async stop(timeoutMs = HANDLE_TIMEOUT_MS): Promise<void> {
-    if (!this.running) return;
-    await this.#runtime.stop(this.ref, 'shutdown', timeoutMs).catch((error: unknown) => {
-      if (!(error instanceof CohortError && error.code === 'NOPROC')) throw error;
-    });
+    await stopSupervisor(this.#runtime, this.ref, timeoutMs);
   }
 
-  async #call(message: DynamicSupervisorCall, options: SupervisorCallOptions): Promise<Outcome<unknown>> {
-    return (await this.#runtime.call(this.ref, message, { timeoutMs: options.timeoutMs ?? HANDLE_TIMEOUT_MS })) as Outcome<unknown>;
+  #call(message: DynamicSupervisorCall, options: SupervisorCallOptions): Promise<unknown> {
+    return callSupervisor(this.#runtime, this.ref, message, options.timeoutMs);
   }
 }

@@ -25,7 +25,17 @@ import {
   type Strategy,
   type SupervisorSpec,
 } from './child-spec.js';
-import { failed, ok, startChild, stopChildren, unwrap, type ChildEntry, type Outcome } from './child-ops.js';
+import {
+  HANDLE_TIMEOUT_MS,
+  callSupervisor,
+  failed,
+  ok,
+  startChild,
+  stopChildren,
+  stopSupervisor,
+  type ChildEntry,
+  type Outcome,
+} from './child-ops.js';
 import { RestartIntensity } from './restart-intensity.js';
 import type { ProcessRuntime } from './runtime.js';
 import type { ProcessRef, SystemMessage } from './types.js';
@@ -272,8 +282,6 @@ export interface SupervisorCallOptions {
   timeoutMs?: number;
 }
 
-const HANDLE_TIMEOUT_MS = 60_000;
-
 /**
  * A handle on a running supervisor: read its children, add, stop, restart or delete them, or stop it.
  * `children()` and `whereis()` read the supervisor's table directly, without a message.
@@ -321,33 +329,30 @@ export class Supervisor {
    * @throws CohortError `INVALID_OPTION` (bad spec), `ALREADY_STARTED`, `UNKNOWN_BEHAVIOR`, `INIT_FAILED`, `NOPROC` (supervisor gone).
    */
   async startChild<B extends AnyBehavior>(spec: ChildSpec<B>, options?: SupervisorCallOptions): Promise<ProcessRef<B>> {
-    return unwrap(await this.#call({ type: 'startChild', spec: spec as ChildSpec }, options)) as ProcessRef<B>;
+    return (await this.#call({ type: 'startChild', spec: spec as ChildSpec }, options)) as ProcessRef<B>;
   }
 
   /** Stops a child and keeps its spec (a temporary child's spec is removed). @throws `NOT_FOUND`. */
   async terminateChild(id: string, options?: SupervisorCallOptions): Promise<void> {
-    unwrap(await this.#call({ type: 'terminateChild', id }, options));
+    await this.#call({ type: 'terminateChild', id }, options);
   }
 
   /** Starts a stopped child again. @throws `NOT_FOUND`, `ALREADY_STARTED`, `INIT_FAILED`. */
   async restartChild(id: string, options?: SupervisorCallOptions): Promise<Pid> {
-    return unwrap(await this.#call({ type: 'restartChild', id }, options)) as Pid;
+    return (await this.#call({ type: 'restartChild', id }, options)) as Pid;
   }
 
   /** Removes a stopped child's spec. @throws `NOT_FOUND`, `INVALID_ARGUMENT` (still running). */
   async deleteChild(id: string, options?: SupervisorCallOptions): Promise<void> {
-    unwrap(await this.#call({ type: 'deleteChild', id }, options));
+    await this.#call({ type: 'deleteChild', id }, options);
   }
 
   /** Stops every child in reverse order, then the supervisor. */
   async stop(timeoutMs = HANDLE_TIMEOUT_MS): Promise<void> {
-    if (!this.running) return;
-    await this.#runtime.stop(this.ref, 'shutdown', timeoutMs).catch((error: unknown) => {
-      if (!(error instanceof CohortError && error.code === 'NOPROC')) throw error;
-    });
+    await stopSupervisor(this.#runtime, this.ref, timeoutMs);
   }
 
-  async #call(message: SupervisorCall, options: SupervisorCallOptions = {}): Promise<Outcome<unknown>> {
-    return (await this.#runtime.call(this.ref, message, { timeoutMs: options.timeoutMs ?? HANDLE_TIMEOUT_MS })) as Outcome<unknown>;
+  #call(message: SupervisorCall, options: SupervisorCallOptions = {}): Promise<unknown> {
+    return callSupervisor(this.#runtime, this.ref, message, options.timeoutMs);
   }
 }
