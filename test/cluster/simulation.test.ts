@@ -13,7 +13,6 @@ import { FaultInjector } from '../../src/transport/faulty.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
 import { mulberry32 as prng } from '../helpers/prng.js';
 
-
 interface SimNode {
   readonly node: Node;
   readonly host: string;

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BACKOFF_DEFAULTS, Backoff, JITTER, backoffDelay, type BackoffOptions, type Jitter } from '../../src/core/backoff.js';
-import { CohortError } from '../../src/core/errors.js';
 import { mulberry32 } from '../helpers/prng.js';
-
+import { thrown } from '../helpers/errors.js';
 
 const SAMPLES = 10_000;
 
@@ -20,16 +19,6 @@ function stats(values: number[]): { min: number; max: number; mean: number } {
 
 function samples(attempt: number, options: BackoffOptions): number[] {
   return Array.from({ length: SAMPLES }, () => backoffDelay(attempt, options));
-}
-
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
 }
 
 describe('Backoff', () => {

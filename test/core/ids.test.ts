@@ -15,18 +15,9 @@ import {
   validateNodeName,
   validatePort,
 } from '../../src/core/ids.js';
+import { thrown } from '../helpers/errors.js';
 
 /** Runs `fn` and returns the CohortError it throws (failing the test when it throws nothing else). */
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
-}
-
 const nameArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
 const hostArb = fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain());
 const portArb = fc.integer({ min: 1, max: 65535 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CohortError } from '../../src/core/errors.js';
 import type { AnyBehavior } from '../../src/process/behavior.js';
 import {
   normalizeChildSpec,
@@ -12,20 +11,11 @@ import {
 import { isSupervisorBehavior, supervisorBehavior } from '../../src/process/supervisor.js';
 import { dynamicSupervisorBehavior } from '../../src/process/dynamic-supervisor.js';
 import { worker } from '../helpers/behaviors.js';
+import { thrown } from '../helpers/errors.js';
 
 const notSupervisor = () => false;
 
 /** The CohortError `fn` throws; fails the test if it throws nothing or something else. */
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
-}
-
 describe('normalizeChildSpec', () => {
   it('normalizeChildSpec — applies defaults: permanent, 5000 ms shutdown, no name, args as given', () => {
     const args = { n: 1 };

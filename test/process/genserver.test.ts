@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { isCohortError } from '../../src/core/errors.js';
 import { defineBehavior, noReply, type Behavior, type From } from '../../src/index.js';
 import { Node } from '../../src/node.js';
+import { rejection } from '../helpers/errors.js';
 
 const nodes: Node[] = [];
 async function start(options: Parameters<typeof Node.start>[0] = {}): Promise<Node> {
@@ -13,16 +13,6 @@ async function start(options: Parameters<typeof Node.start>[0] = {}): Promise<No
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
-
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string; details?: Record<string, unknown>; cause?: unknown }> {
-  try {
-    await p;
-  } catch (error) {
-    if (!isCohortError(error)) throw error;
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const counter = defineBehavior({
   init: (start: number) => start,

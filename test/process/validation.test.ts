@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { isCohortError, type Behavior, type Message } from '../../src/index.js';
+import { type Behavior, type Message } from '../../src/index.js';
 import { Node } from '../../src/node.js';
+import { rejection } from '../helpers/errors.js';
 
 const nodes: Node[] = [];
 afterEach(async () => {
@@ -13,16 +14,6 @@ async function start(): Promise<Node> {
   nodes.push(node);
   return node;
 }
-async function rejection(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (error) {
-    if (isCohortError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
-
 const Args = z.object({ start: z.number().int() });
 const Call = z.discriminatedUnion('type', [z.object({ type: z.literal('get') }), z.object({ type: z.literal('add'), n: z.number() })]);
 const Cast = z.object({ type: z.literal('inc'), by: z.number().positive() });

@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CohortError } from '../../../src/core/errors.js';
-import type { Logger, LogFields } from '../../../src/core/logger.js';
 import { customDiscovery, type CustomDiscoveryFn } from '../../../src/cluster/discovery/custom.js';
 import type { PeerAddress, SkippedEntry } from '../../../src/cluster/discovery/discovery.js';
-
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: LogFields }[] } {
-  const lines: { level: string; message: string; fields?: LogFields }[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CohortError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a rejection, the promise resolved');
-}
-
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
-}
+import { rejection, thrown } from '../../helpers/errors.js';
+import { recordingLogger } from '../../helpers/logger.js';
 
 describe('customDiscovery', () => {
   it('custom — a sync function returning strings and objects', async () => {

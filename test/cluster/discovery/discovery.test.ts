@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CohortError } from '../../../src/core/errors.js';
 import {
   dedupe,
   formatPeerAddress,
@@ -9,18 +8,9 @@ import {
   toPeerAddress,
   type PeerAddress,
 } from '../../../src/cluster/discovery/discovery.js';
+import { thrown } from '../../helpers/errors.js';
 
 /** Runs `fn` and returns the CohortError it throws (failing the test when it throws nothing else). */
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
-}
-
 describe('parsePeerAddress', () => {
   it.each([
     ['app2@10.0.0.2:4369', { name: 'app2', host: '10.0.0.2', port: 4369 }],

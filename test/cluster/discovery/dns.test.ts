@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { SrvRecord } from 'node:dns';
 import { ManualClock } from '../../../src/core/clock.js';
 import { CohortError } from '../../../src/core/errors.js';
-import type { Logger, LogFields } from '../../../src/core/logger.js';
 import { dnsDiscovery, type DnsDiscoveryOptions, type DnsResolver } from '../../../src/cluster/discovery/dns.js';
+import { rejection, thrown } from '../../helpers/errors.js';
+import { recordingLogger } from '../../helpers/logger.js';
 
 /** A DNS error shaped like the ones `dns.promises` rejects with. */
 function dnsError(code: string, query: string): Error {
@@ -36,32 +37,6 @@ function fakeResolver(zone: FakeZone): DnsResolver & { queries: string[] } {
     resolve6: (host) => answer('AAAA', zone.AAAA, host),
     resolveSrv: (host) => answer('SRV', zone.SRV, host),
   };
-}
-
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: LogFields }[] } {
-  const lines: { level: string; message: string; fields?: LogFields }[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CohortError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a rejection, the promise resolved');
-}
-
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
 }
 
 const srv = (name: string, port: number, priority = 10, weight = 10): SrvRecord => ({ name, port, priority, weight });

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/core/clock.js';
 import { CohortError } from '../../../src/core/errors.js';
-import type { Logger, LogFields } from '../../../src/core/logger.js';
 import { fileDiscovery, parsePeerFile, type FileDiscoveryOptions } from '../../../src/cluster/discovery/file.js';
+import { thrown } from '../../helpers/errors.js';
+import { recordingLogger } from '../../helpers/logger.js';
 
 /**
  * Retries `fn` until it stops throwing, for at most `timeoutMs` of real time, then throws its last
@@ -22,22 +23,6 @@ async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 3000): Promis
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: LogFields }[] } {
-  const lines: { level: string; message: string; fields?: LogFields }[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
 }
 
 let dir: string;

@@ -3,8 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/core/clock.js';
-import { CohortError } from '../../../src/core/errors.js';
-import type { Logger, LogFields } from '../../../src/core/logger.js';
 import * as discoveryModule from '../../../src/cluster/discovery/index.js';
 import {
   customDiscovery,
@@ -12,22 +10,8 @@ import {
   type DiscoveryOption,
   type DnsResolver,
 } from '../../../src/cluster/discovery/index.js';
-
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
-}
-
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields?: LogFields }[] } {
-  const lines: { level: string; message: string; fields?: LogFields }[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => void lines.push({ level, message, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+import { thrown } from '../../helpers/errors.js';
+import { recordingLogger } from '../../helpers/logger.js';
 
 const hanging: DnsResolver = {
   resolve4: () => new Promise(() => {}),

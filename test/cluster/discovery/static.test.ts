@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CohortError } from '../../../src/core/errors.js';
 import { staticDiscovery } from '../../../src/cluster/discovery/static.js';
-
-function thrown(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CohortError);
-    return error as CohortError;
-  }
-  throw new Error('expected a CohortError, nothing was thrown');
-}
+import { thrown } from '../../helpers/errors.js';
 
 describe('staticDiscovery', () => {
   it('static — resolves strings and objects, mixed, in the given order', async () => {
