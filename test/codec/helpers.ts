@@ -5,16 +5,8 @@
 import fc from 'fast-check';
 import { isCohortError } from '../../src/core/errors.js';
 
-/** Runs `fn` and fails unless it throws a CohortError; returns that error. */
-export function catchCohort(fn: () => unknown): { code: string; message: string; cause?: unknown } {
-  try {
-    fn();
-  } catch (error) {
-    if (!isCohortError(error)) throw error;
-    return error;
-  }
-  throw new Error('expected a CohortError, but nothing was thrown');
-}
+/** The CohortError a function throws (shared with the other tests). */
+export { thrown as catchCohort } from '../helpers/errors.js';
 
 /** Runs `fn`; anything it throws must be a CohortError (rethrown otherwise so the test fails). */
 export function onlyCohortErrors(fn: () => unknown): void {

@@ -2,23 +2,14 @@
  * Small helpers shared by the crypto tests: hex conversion, catching a coded error, and a complete
  * handshake between two fresh `HandshakeState`s.
  */
-import { isCohortError, type CohortError } from '../../../src/core/errors.js';
 import { HandshakeState, type CipherState } from '../../../src/transport/crypto/index.js';
+
+/** The CohortError a function throws (shared with the other tests). */
+export { thrown as catchCohort } from '../../helpers/errors.js';
 
 export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 export const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
-
-/** Runs `fn` and fails unless it throws a CohortError; returns that error. */
-export function catchCohort(fn: () => unknown): CohortError {
-  try {
-    fn();
-  } catch (error) {
-    if (!isCohortError(error)) throw error;
-    return error;
-  }
-  throw new Error('expected a CohortError, but nothing was thrown');
-}
 
 export interface Session {
   readonly initiator: HandshakeState;
