@@ -28,7 +28,7 @@ import type { SecretKeys } from '../transport/handshake.js';
 import { LinkManager } from '../transport/link-manager.js';
 import type { StreamTransport } from '../transport/stream-transport.js';
 import type { Discovery, PeerAddress } from './discovery/index.js';
-import { Membership, type Member, type MembershipOptions } from './membership/index.js';
+import { Membership, isUp, type Member, type MembershipOptions } from './membership/index.js';
 
 /** Membership timings a node may tune (see `MembershipOptions`). */
 export type MembershipTimings = Pick<
@@ -170,8 +170,7 @@ export class Cluster {
 
   /** Whether `node` is a member that is up (alive or suspect). */
   isUp(node: NodeId): boolean {
-    const m = this.#membership.member(node);
-    return m !== undefined && (m.status === 'alive' || m.status === 'suspect');
+    return isUp(this.#membership.member(node));
   }
 
   /** The link statistics to a node, if linked. */
@@ -293,7 +292,7 @@ export class Cluster {
   }
 
   #upCount(): number {
-    return this.#membership.members().filter((m) => m.id !== this.id && (m.status === 'alive' || m.status === 'suspect')).length;
+    return this.#membership.members().filter((m) => m.id !== this.id && isUp(m)).length;
   }
 
   /** One round of discovery, then the next one scheduled: fast with backoff until joined, slow after. */
