@@ -3,9 +3,9 @@
  * place that does.
  *
  * A node listens for links from other nodes, joins the cluster through its seeds and discovery,
- * and keeps SWIM membership; it runs processes, supervisors and local names. Refs of other nodes
- * are refused with `NOCONNECTION` until remote processes arrive. Every node owns all of its
- * state: many nodes can run in one Node.js process without sharing anything.
+ * and keeps SWIM membership; it runs processes, supervisors and local names, and reaches the
+ * processes of every other node the same way as its own. Every node owns all of its state: many
+ * nodes can run in one Node.js process without sharing anything.
  */
 import { randomInt } from 'node:crypto';
 import type { Clock } from './core/clock.js';
@@ -22,7 +22,9 @@ import type { AnyBehavior, ArgsOf, CallOf, CallOptions, CastOf, ReplyOf, SpawnOp
 import { assertBehavior } from './process/behaviors.js';
 import type { SupervisorSpec } from './process/child-spec.js';
 import { DynamicSupervisor, type DynamicSupervisorOptions } from './process/dynamic-supervisor.js';
-import { ProcessRuntime, type Down } from './process/runtime.js';
+import { ProcessRuntime, RUNTIME_DEFAULTS, type Down } from './process/runtime.js';
+import { checkTimeout } from './process/process-errors.js';
+import { RemoteProcesses } from './remote/remote.js';
 import { Supervisor } from './process/supervisor.js';
 import type { Exit, ExitReason, ProcessRef } from './process/types.js';
 
@@ -54,10 +56,27 @@ export interface NodeEvents {
   processStart: { readonly pid: Pid; readonly name: string | undefined };
   /** A process of this node ended. */
   processExit: { readonly pid: Pid; readonly exit: Exit };
-  /** A cast or message was not delivered (no such process, or it failed validation). */
+  /**
+   * A cast or message was not delivered: no such process, it failed validation, or its node was
+   * not reachable when it was sent.
+   */
   messageDropped: { readonly target: Pid | string; readonly kind: 'call' | 'cast' | 'info'; readonly why: string };
+  /**
+   * Messages queued for a node were never written because its link broke (casts, messages, and
+   * cluster traffic alike). Calls among them fail with `NOCONNECTION` on their own.
+   */
+  undelivered: { readonly node: NodeId; readonly count: number };
   /** The node has stopped. */
   stopped: { readonly node: NodeId };
+}
+
+/** Options of `node.spawn`. */
+export interface NodeSpawnOptions extends SpawnOptions {
+  /**
+   * The node to start the process on (default: this node). Another node can start only behaviors
+   * registered there by name, with args that survive the codec.
+   */
+  on?: NodeId;
 }
 
 /** The behaviors a node can spawn by name. */
@@ -96,6 +115,7 @@ export class Node {
 
   readonly #runtime: ProcessRuntime;
   readonly #cluster: Cluster;
+  readonly #remote: RemoteProcesses;
   readonly #events: Emitter<NodeEvents>;
   readonly #callTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
@@ -117,6 +137,16 @@ export class Node {
       unregister: (name) => registry.unregister(name),
       names: () => registry.names(),
     };
+    this.#remote = new RemoteProcesses({
+      cluster,
+      runtime: this.#runtime,
+      clock: this.clock,
+      logger: this.logger,
+      whereis: () => undefined,
+      registerGlobal: () => Promise.reject(new CohortError('INVALID_ARGUMENT', 'global names are not available')),
+      onUndelivered: (node, count) => this.#events.emit('undelivered', { node, count }),
+    });
+    this.#runtime.route(this.#remote);
     this.#runtime.events.on('spawn', (e) => this.#events.emit('processStart', e));
     this.#runtime.events.on('exit', (e) => this.#events.emit('processExit', e));
     this.#runtime.events.on('dropped', (e) => this.#events.emit('messageDropped', { target: e.pid, kind: e.kind, why: e.why }));
@@ -190,27 +220,46 @@ export class Node {
 
   /**
    * Starts a process running `behavior` (an object, or the name of a registered behavior) and waits
-   * for its `init`.
+   * for its `init`, here or on the node given as `on` (which runs only behaviors registered there
+   * by name: no code travels).
    *
    * @returns a ref typed by the behavior
    * @throws CohortError `UNKNOWN_BEHAVIOR`, `BAD_REQUEST` (args fail the schema), `INIT_FAILED`,
-   *   `NAME_TAKEN`, `TIMEOUT` (init slower than `timeoutMs`), `NODE_STOPPED`.
-   * @example const ref = await node.spawn(counter, 0, { name: 'c1' });
+   *   `NAME_TAKEN`, `TIMEOUT` (init slower than `timeoutMs`; a process started after it is stopped
+   *   again), `NOCONNECTION` (the node `on` is not reachable), `NODE_STOPPED`.
+   * @example
+   * const ref = await node.spawn(counter, 0, { name: 'c1' });
+   * const far = await node.spawn('counter', 0, { on: 'app2@10.0.0.2:4369' });
    */
-  spawn<B extends AnyBehavior>(behavior: B, args: ArgsOf<B>, options?: SpawnOptions): Promise<ProcessRef<B>>;
-  spawn(behavior: string, args?: unknown, options?: SpawnOptions): Promise<ProcessRef>;
-  async spawn(behavior: AnyBehavior | string, args?: unknown, options: SpawnOptions = {}): Promise<ProcessRef> {
-    if (typeof behavior !== 'string') assertBehavior(behavior, 'spawn: the behavior');
-    return this.#runtime.spawn(behavior, args, options);
+  spawn<B extends AnyBehavior>(behavior: B, args: ArgsOf<B>, options?: NodeSpawnOptions): Promise<ProcessRef<B>>;
+  spawn(behavior: string, args?: unknown, options?: NodeSpawnOptions): Promise<ProcessRef>;
+  async spawn(behavior: AnyBehavior | string, args?: unknown, options: NodeSpawnOptions = {}): Promise<ProcessRef> {
+    const { on, ...local } = options;
+    if (on === undefined || on === this.id) {
+      if (typeof behavior !== 'string') assertBehavior(behavior, 'spawn: the behavior');
+      return this.#runtime.spawn(behavior, args, local);
+    }
+    if (typeof behavior !== 'string') {
+      throw new CohortError('INVALID_ARGUMENT', `spawn on ${on}: pass the name of a behavior registered on that node, not a behavior object (no code travels between nodes)`);
+    }
+    if (local.link !== undefined && (local.link.node !== this.id || !this.#runtime.isAlive(local.link))) {
+      throw new CohortError('INVALID_ARGUMENT', `spawn on ${on}: 'link' must be a live process of this node`);
+    }
+    const timeoutMs = checkTimeout(local.timeoutMs, RUNTIME_DEFAULTS.initTimeoutMs, 'spawn timeoutMs');
+    return this.#remote.spawn(on, behavior, args, { ...local, timeoutMs });
   }
 
   /**
-   * Calls a process and waits for its reply.
+   * Calls a process, on this node or another, by ref or by name (local first, then global), and
+   * waits for its reply.
    *
-   * Outcomes: the reply; the process answered with an error (e.g. `BAD_REQUEST` when the message
-   * fails its schema); or the call failed: `PROCESS_EXITED` (it ended before replying), `NOPROC` (no
-   * such process), `NOCONNECTION` (its node is not reachable), `TIMEOUT` (no reply within
-   * `timeoutMs`; the work may or may not have happened).
+   * Outcomes: the reply; the callee threw (`REMOTE_ERROR` with the thrown error's name, message and
+   * code when it runs on another node; `PROCESS_EXITED` with the error as `cause` here); or the call
+   * failed: `BAD_REQUEST` (the message fails the schema), `PROCESS_EXITED` (it ended before
+   * replying), `NOPROC` (no such process), `NOCONNECTION` (its node is not reachable, or went down
+   * while the call waited), `TIMEOUT` (no reply within `timeoutMs`). After `TIMEOUT` or
+   * `NOCONNECTION` the work may or may not have happened. The deadline travels with the call: the
+   * callee skips a call whose caller has given up.
    *
    * @example const n = await node.call(ref, { type: 'get' }, { timeoutMs: 1000 });
    */
@@ -220,8 +269,9 @@ export class Node {
   }
 
   /**
-   * Sends a cast. Never throws: a cast to a process that is gone is dropped and reported as a
-   * `messageDropped` event.
+   * Sends a cast. Never throws: a cast to a process that is gone, or to a node that is not
+   * reachable, is dropped and reported as a `messageDropped` event; casts lost with a broken link
+   * are counted in an `undelivered` event.
    */
   cast<B>(target: ProcessRef<B> | string, message: CastOf<B>): void {
     this.#runtime.cast(target, message);
@@ -320,6 +370,7 @@ export class Node {
     this.#stopping ??= (async () => {
       // Leave first, so the cluster sees this node gone at once rather than after a timeout.
       await this.#cluster.stop();
+      this.#remote.close();
       await this.#runtime.close(this.#shutdownTimeoutMs);
       this.#events.emit('stopped', { node: this.id });
       this.#events.clear();

@@ -81,7 +81,7 @@ export interface ClusterEvents {
   alive: { readonly node: NodeId };
   metaChanged: { readonly node: NodeId; readonly meta: Readonly<Record<string, string>> };
   /** A link to a node came up or went down (membership decides whether the node is down). */
-  linkUp: { readonly node: NodeId };
+  linkUp: { readonly node: NodeId; readonly instance: string };
   linkDown: { readonly node: NodeId; readonly unsent: number };
 }
 
@@ -249,7 +249,7 @@ export class Cluster {
       }
     });
     this.#links.events.on('message', ({ peer, payload }) => this.#receive(peer, payload));
-    this.#links.events.on('up', ({ peer }) => this.#emitter.emit('linkUp', { node: peer }));
+    this.#links.events.on('up', ({ peer, instance }) => this.#emitter.emit('linkUp', { node: peer, instance }));
     this.#links.events.on('down', ({ peer, unsent }) => {
       this.#emitter.emit('linkDown', { node: peer, unsent });
       if (!this.#stopped) this.#membership.connectionLost(peer);

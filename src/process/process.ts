@@ -68,6 +68,8 @@ export class ProcessCell {
   ctx!: ProcessContext;
 
   #running = false;
+  /** The tag of the call whose handler runs now, if any: a crash during it is that call's answer. */
+  #handling: number | undefined;
   #stopRequest: Exit | undefined;
   #exited!: () => void;
   /** Resolves once the process has ended and its monitors and links have fired. */
@@ -204,6 +206,7 @@ export class ProcessCell {
   }
 
   #call(message: unknown, from: From): Promise<void> | undefined {
+    this.#handling = from.tag;
     const result = this.behavior.handleCall!(message, this.state, from, this.ctx);
     if (result instanceof Promise) return result.then((r) => this.#reply(r, from));
     this.#reply(result, from);
@@ -211,6 +214,7 @@ export class ProcessCell {
   }
 
   #reply(result: CallResult<unknown, unknown>, from: From): void {
+    this.#handling = undefined;
     if (this.status === 'dead') return;
     if (Array.isArray(result) && result.length === 2) {
       this.state = result[1];
@@ -274,7 +278,17 @@ export class ProcessCell {
       details: { pid: this.pid, reason: exit.reason, ...(exit.message !== undefined ? { message: exit.message } : {}) },
       cause,
     });
-    for (const tag of this.owed) this.host.settle(tag, false, error);
+    const threwIn = cause === undefined ? undefined : this.#handling;
+    for (const tag of this.owed) {
+      if (tag !== threwIn) this.host.settle(tag, false, error);
+      else {
+        // The handler of this very call threw: the caller learns it was its call that crashed it.
+        this.host.settle(tag, false, new CohortError('PROCESS_EXITED', `process ${formatPid(this.pid)} crashed while handling this call: ${exit.message ?? exit.reason}`, {
+          details: { pid: this.pid, reason: exit.reason, handlerThrew: true, ...(exit.message !== undefined ? { message: exit.message } : {}) },
+          cause,
+        }));
+      }
+    }
     this.owed.clear();
     this.mailbox.drain();
     this.host.exited(this, exit);

@@ -16,8 +16,9 @@
  *   (its `terminate` does not run) unless it traps exits, in which case it receives an `$exit`
  *   message. A `normal` exit only reaches processes that trap exits.
  *
- * Not here: remote pids. A pid of another node is refused with `NOCONNECTION` until the remote
- * layer routes it.
+ * Pids of other nodes, and names this node has not registered (global names), go to the
+ * `Router` given with `route` (the remote layer); without one they are refused with `NOCONNECTION`
+ * and `NOPROC`.
  */
 import { CohortError, describe } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
@@ -31,6 +32,7 @@ import type { Exit, ExitReason, From } from './types.js';
 import { validate } from './validate.js';
 import { processContext } from './context.js';
 import { checkTimeout, noproc } from './process-errors.js';
+import type { Router } from './router.js';
 
 /** Defaults of the runtime, in one place. */
 export const RUNTIME_DEFAULTS = Object.freeze({
@@ -95,6 +97,7 @@ export class ProcessRuntime implements CellHost {
   #nextTag = 1;
   #nextRef = 1;
   #closed = false;
+  #router: Router | undefined;
 
   constructor(options: RuntimeOptions) {
     this.node = options.node;
@@ -106,6 +109,11 @@ export class ProcessRuntime implements CellHost {
       this.logger.warn('runtime event listener threw', { type, error: String(error) }),
     );
     this.events = this.#events;
+  }
+
+  /** Routes what concerns processes of other nodes (and global names) through `router`. */
+  route(router: Router): void {
+    this.#router = router;
   }
 
   /** How many processes are alive. */
@@ -213,8 +221,10 @@ export class ProcessRuntime implements CellHost {
     } catch (error) {
       return Promise.reject(error);
     }
-    const cell = this.#lookup(target);
-    if (cell === undefined) return Promise.reject(noproc(this, target, 'the call was not delivered'));
+    const found = this.#resolve(target);
+    if (found === undefined) return Promise.reject(noproc(this, target, 'the call was not delivered'));
+    if (!(found instanceof ProcessCell)) return this.#router!.call(found, message, timeoutMs, from);
+    const cell = found;
     if (from !== undefined && cell.pid.id === from.id && from.node === this.node) {
       return Promise.reject(
         new CohortError('INVALID_ARGUMENT', `process ${formatPid(from)} called itself; a process cannot wait for its own reply`),
@@ -261,8 +271,10 @@ export class ProcessRuntime implements CellHost {
    */
   async stop(target: Pid | string, reason: ExitReason = 'normal', timeoutMs?: number): Promise<void> {
     const ms = checkTimeout(timeoutMs, RUNTIME_DEFAULTS.stopTimeoutMs, 'stop timeoutMs');
-    const cell = this.#lookup(target);
-    if (cell === undefined) throw noproc(this, target, 'it cannot be stopped');
+    const found = this.#resolve(target);
+    if (found === undefined) throw noproc(this, target, 'it cannot be stopped');
+    if (!(found instanceof ProcessCell)) return this.#router!.stop(found, reason, ms);
+    const cell = found;
     cell.requestStop({ reason });
     const timer = this.clock.setTimeout(
       () => cell.kill({ reason, message: `killed: did not stop within ${ms} ms` }),
@@ -285,7 +297,13 @@ export class ProcessRuntime implements CellHost {
   link(a: Pid, b: Pid): void {
     const ca = this.#lookup(a);
     if (ca === undefined) throw noproc(this, a, 'cannot link from it');
-    const cb = this.#lookup(b);
+    const cb = this.#resolve(b);
+    if (cb !== undefined && !(cb instanceof ProcessCell)) {
+      if (ca.links.has(pidKey(cb))) return;
+      ca.links.set(pidKey(cb), cb);
+      this.#router!.link(a, cb);
+      return;
+    }
     if (cb === undefined) {
       this.#exitSignal(ca, b, { reason: 'noproc', message: `${formatPid(b)} was not alive when linked` });
       return;
@@ -298,8 +316,9 @@ export class ProcessRuntime implements CellHost {
   unlink(a: Pid, b: Pid): void {
     const ca = this.#lookup(a);
     const cb = this.#lookup(b);
-    ca?.links.delete(pidKey(b));
+    const wasLinked = ca?.links.delete(pidKey(b)) === true;
     cb?.links.delete(pidKey(a));
+    if (wasLinked && isPid(b) && b.node !== this.node) this.#router?.unlink(a, b);
   }
 
   /**
@@ -308,8 +327,14 @@ export class ProcessRuntime implements CellHost {
    */
   monitor(target: Pid | string, notify: MonitorTarget): string {
     const ref = `${this.incarnation.toString(36)}.m${this.#nextRef++}`;
-    const cell = this.#lookup(target);
+    const found = this.#resolve(target);
     const watcher = notify.kind === 'process' ? this.#lookup(notify.watcher) : undefined;
+    if (found !== undefined && !(found instanceof ProcessCell)) {
+      watcher?.watching.set(ref, pidKey(found));
+      this.#router!.monitor(found, ref, notify);
+      return ref;
+    }
+    const cell = found;
     if (cell === undefined) {
       const pid = typeof target === 'string' ? makePid(this.node, this.incarnation, 0) : target;
       const down: Down = {
@@ -330,7 +355,7 @@ export class ProcessRuntime implements CellHost {
   /** Cancels a monitor. Returns whether it was still active. */
   demonitor(ref: string): boolean {
     const entry = this.#monitorIndex.get(ref);
-    if (entry === undefined) return false;
+    if (entry === undefined) return this.#router?.demonitor(ref) ?? false;
     this.#monitorIndex.delete(ref);
     this.#cells.get(entry.target)?.monitors.delete(ref);
     if (entry.watcher !== undefined) this.#cells.get(entry.watcher)?.watching.delete(ref);
@@ -432,6 +457,10 @@ export class ProcessRuntime implements CellHost {
     const linked = [...cell.links.values()];
     cell.links.clear();
     for (const pid of linked) {
+      if (pid.node !== this.node) {
+        this.#router?.exit(cell.pid, pid, exit);
+        continue;
+      }
       const other = this.#lookup(pid);
       if (other === undefined) continue;
       other.links.delete(pidKey(cell.pid));
@@ -444,10 +473,48 @@ export class ProcessRuntime implements CellHost {
   // internals
 
   #deliver(target: Pid | string, entry: Envelope): void {
-    const cell = this.#lookup(target);
+    const found = this.#resolve(target);
+    if (found !== undefined && !(found instanceof ProcessCell)) {
+      if (entry.kind === 'cast') this.#router!.cast(found, entry.message);
+      else this.#router!.send(found, entry.message);
+      return;
+    }
+    const cell = found;
     if (cell === undefined || !cell.deliver(entry)) {
       this.dropped(target, entry.kind, 'no such process');
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // what the router reports
+
+  /** Delivers the down of a monitor set up through the router. */
+  notifyDown(notify: MonitorTarget, down: Down): void {
+    this.#notify(notify, down);
+  }
+
+  /** A process of another node linked itself to local `local`; false when `local` is not alive. */
+  linkFromRemote(local: Pid, remote: Pid): boolean {
+    const cell = this.#lookup(local);
+    if (cell === undefined) return false;
+    cell.links.set(pidKey(remote), remote);
+    return true;
+  }
+
+  /** A process of another node removed its link to local `local`. */
+  unlinkFromRemote(local: Pid, remote: Pid): void {
+    this.#lookup(local)?.links.delete(pidKey(remote));
+  }
+
+  /**
+   * A process of another node linked to local `local` ended (or its node went down): `local` gets
+   * the exit signal. Returns whether the link was still there.
+   */
+  exitFromRemote(local: Pid, remote: Pid, exit: Exit): boolean {
+    const cell = this.#lookup(local);
+    if (cell === undefined || !cell.links.delete(pidKey(remote))) return false;
+    this.#exitSignal(cell, remote, exit);
+    return true;
   }
 
   #notify(notify: MonitorTarget, down: Down): void {
@@ -485,6 +552,21 @@ export class ProcessRuntime implements CellHost {
   #unlinkAll(cell: ProcessCell): void {
     for (const pid of cell.links.values()) this.#lookup(pid)?.links.delete(pidKey(cell.pid));
     cell.links.clear();
+  }
+
+  /**
+   * A local cell, or the pid of a process of another node when a router is set (also for a name
+   * this node does not know but the router does), or undefined.
+   */
+  #resolve(target: Pid | string): ProcessCell | Pid | undefined {
+    if (typeof target === 'string') {
+      const cell = this.#names.get(target);
+      if (cell !== undefined || this.#router === undefined) return cell;
+      const pid = this.#router.whereis(target);
+      return pid === undefined ? undefined : this.#resolve(pid);
+    }
+    if (isPid(target) && target.node !== this.node && this.#router !== undefined) return target;
+    return this.#lookup(target);
   }
 
   #lookup(target: Pid | string): ProcessCell | undefined {

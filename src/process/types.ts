@@ -5,13 +5,15 @@ import type { Pid } from '../core/ids.js';
 import type { WireError } from '../core/errors.js';
 
 /** Why a process ended, as monitors and links report it. */
-export const EXIT_REASONS = ['normal', 'shutdown', 'error', 'noproc', 'noconnection'] as const;
+export const EXIT_REASONS = ['normal', 'shutdown', 'error', 'noproc', 'noconnection', 'name_conflict'] as const;
 /**
  * - `normal`: the process stopped itself, or was stopped with reason `normal`.
  * - `shutdown`: it was stopped by its supervisor or its node.
  * - `error`: it crashed (a handler threw, `init` failed after start, or a linked process crashed).
  * - `noproc`: it was not alive when the monitor or link was set up.
  * - `noconnection`: its node went down or became unreachable.
+ * - `name_conflict`: it lost its global name to another process when two registrations of the
+ *   same name met (concurrent registration, or a partition healing).
  */
 export type ExitReason = (typeof EXIT_REASONS)[number];
 

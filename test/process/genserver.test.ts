@@ -398,11 +398,19 @@ describe('genserver — names', () => {
     expect(e.message).toMatch(/earlier run/);
   });
 
-  it('a pid of another node is refused with NOCONNECTION while the node is not clustered', async () => {
+  it('a pid of another node is reached by dialling its node, seeds or not', async () => {
     const a = await start({ name: 'a' });
     const b = await start({ name: 'b' });
     const ref = await b.spawn(counter, 0);
-    expect((await rejection(a.call(ref, { type: 'get' }))).code).toBe('NOCONNECTION');
+    expect(await a.call(ref, { type: 'get' })).toBe(0);
+  });
+
+  it('a pid of a node nobody answers for fails with NOCONNECTION', async () => {
+    const a = await start({ name: 'a' });
+    const b = await start({ name: 'b' });
+    const ref = await b.spawn(counter, 0);
+    await b.stop();
+    expect((await rejection(a.call(ref, { type: 'get' }, { timeoutMs: 10_000 }))).code).toBe('NOCONNECTION');
   });
 });
 

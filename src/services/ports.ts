@@ -1,0 +1,52 @@
+/**
+ * The two small interfaces the cluster-wide services (global registry, groups) are built on, so
+ * that they can run over a real node or over a fake network in tests.
+ *
+ * - `ClusterPort`: send a message of a type to a node, handle a type, know the peers that are up,
+ *   and hear when a peer comes up (or its link is re-established) and when it goes down.
+ * - `ProcessPort`: what the services need of the local process runtime: whether a local process is
+ *   alive, when one exits, and ending one with a reason.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Unsubscribe } from '../core/events.js';
+import type { NodeId, Pid } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Exit, ExitReason } from '../process/types.js';
+
+/** A change of a peer as the services see it. */
+export type PeerEvent =
+  /**
+   * The peer is up and linked: it joined, restarted, or its link was re-established after a
+   * break. Services send it a snapshot of what this node owns (snapshots are idempotent).
+   */
+  | { readonly type: 'up'; readonly node: NodeId }
+  /** Membership declared the peer down (failed or left): drop everything it owned. */
+  | { readonly type: 'down'; readonly node: NodeId };
+
+export interface ClusterPort {
+  /** This node's id. */
+  readonly id: NodeId;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /**
+   * Sends a message of `type` to a node. Messages from one node to another arrive in order or not
+   * at all (a lost link loses what was in flight; an `up` event follows when it comes back).
+   * @throws CohortError `NOCONNECTION` and other send failures; services catch and log them.
+   */
+  send(to: NodeId, type: string, body: unknown): void;
+  /** Registers the handler of a message type; `from` is the authenticated sender. */
+  handle(type: string, fn: (from: NodeId, body: unknown) => void): Unsubscribe;
+  /** The peers that are up now (this node excluded). */
+  peers(): NodeId[];
+  /** Subscribes to peer changes. */
+  onPeer(fn: (event: PeerEvent) => void): Unsubscribe;
+}
+
+export interface ProcessPort {
+  /** Whether a pid names a live process of this node. */
+  isAlive(pid: Pid): boolean;
+  /** Subscribes to the exits of this node's processes. */
+  onExit(fn: (pid: Pid, exit: Exit) => void): Unsubscribe;
+  /** Ends a local process at once with `reason` (its `terminate` does not run). */
+  exit(pid: Pid, reason: ExitReason, message: string): void;
+}
