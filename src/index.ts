@@ -6,7 +6,7 @@
 
 // node
 export { Node, NODE_DEFAULTS } from './node.js';
-export type { NodeOptions, Member, NodeEvents, MonitorHandle, DownEvent, BehaviorsApi } from './node.js';
+export type { NodeOptions, NodeSpawnOptions, Member, NodeEvents, MonitorHandle, DownEvent, BehaviorsApi } from './node.js';
 
 // cluster: discovery, transports, fault injection for tests
 export { staticDiscovery, dnsDiscovery, fileDiscovery, customDiscovery, parsePeerAddress } from './cluster/discovery/index.js';

@@ -13,7 +13,7 @@ import { msgpackCodec } from './msgpack.js';
 export type { Codec } from './codec.js';
 export { msgpackCodec, MSGPACK_DEFAULTS, type MsgpackCodecOptions } from './msgpack.js';
 export { jsonCodec, JSON_DEFAULTS, JSON_TAG_KEY, type JsonCodecOptions } from './json.js';
-export { ENVELOPE_VERSION, MAX_ENVELOPE_TYPE_LENGTH, envelope, openEnvelope, type Envelope } from './envelope.js';
+export { ENVELOPE_VERSION, MAX_ENVELOPE_TYPE_LENGTH, envelope, openEnvelope, type Envelope, type WireEnvelope } from './envelope.js';
 export {
   DEFAULT_MAX_FRAME_BYTES,
   FRAME_HEADER_BYTES,

@@ -22,6 +22,7 @@
  */
 import { CohortError, describe } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
+import { Deadlines } from '../core/deadlines.js';
 import { Emitter, type Events } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { formatPid, isPid, makePid, pidKey, type NodeId, type Pid } from '../core/ids.js';
@@ -67,11 +68,13 @@ export interface RuntimeOptions {
   readonly behaviors?: BehaviorRegistry;
 }
 
+/** How a call is answered: `ok` with the reply, or not with the error. */
+export type CallDone = (ok: boolean, value: unknown) => void;
+
 interface PendingCall {
   /** The process that owes the reply. */
   readonly cell: ProcessCell;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  readonly done: CallDone;
   readonly timer: { cancel(): void };
 }
 
@@ -91,6 +94,8 @@ export class ProcessRuntime implements CellHost {
   readonly #cells = new Map<number, ProcessCell>();
   readonly #names = new Map<string, ProcessCell>();
   readonly #pending = new Map<number, PendingCall>();
+  /** The deadlines of waiting calls; they keep a script alive until the calls settle. */
+  readonly #deadlines: Deadlines;
   /** Every live monitor: ref → the ids of the watched cell and, for process monitors, the watcher. */
   readonly #monitorIndex = new Map<string, { target: number; watcher: number | undefined }>();
   #nextId = 1;
@@ -105,6 +110,7 @@ export class ProcessRuntime implements CellHost {
     this.clock = options.clock;
     this.logger = options.logger;
     this.behaviors = options.behaviors ?? new BehaviorRegistry();
+    this.#deadlines = new Deadlines(options.clock, KEEP_ALIVE);
     this.#events = new Emitter<RuntimeEvents>((error, type) =>
       this.logger.warn('runtime event listener threw', { type, error: String(error) }),
     );
@@ -230,22 +236,33 @@ export class ProcessRuntime implements CellHost {
         new CohortError('INVALID_ARGUMENT', `process ${formatPid(from)} called itself; a process cannot wait for its own reply`),
       );
     }
+    return new Promise<unknown>((resolve, reject) => this.#enqueueCall(cell, message, timeoutMs, from, (ok, v) => (ok ? resolve(v) : reject(v))));
+  }
+
+  /**
+   * Calls a process of this node and answers through `done` instead of a promise (the remote
+   * layer serves calls from other nodes this way). Settles like `call`.
+   */
+  callLocal(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone): void {
+    const cell = this.#lookup(target);
+    if (cell === undefined) done(false, noproc(this, target, 'the call was not delivered'));
+    else this.#enqueueCall(cell, message, timeoutMs, from, done);
+  }
+
+  #enqueueCall(cell: ProcessCell, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone): void {
     const tag = this.#nextTag++;
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        if (!this.#pending.delete(tag)) return;
-        cell.owed.delete(tag);
-        reject(
-          new CohortError(
-            'TIMEOUT',
-            `call to ${formatPid(cell.pid)} got no reply within ${timeoutMs} ms; it may or may not have been handled`,
-            { details: { pid: cell.pid, timeoutMs } },
-          ),
-        );
-      }, timeoutMs, KEEP_ALIVE);
-      this.#pending.set(tag, { cell, resolve, reject, timer });
-      cell.deliver({ kind: 'call', message, from: { pid: from, tag } });
+    const timer = this.#deadlines.add(timeoutMs, () => {
+      if (!this.#pending.delete(tag)) return;
+      cell.owed.delete(tag);
+      done(
+        false,
+        new CohortError('TIMEOUT', `call to ${formatPid(cell.pid)} got no reply within ${timeoutMs} ms; it may or may not have been handled`, {
+          details: { pid: cell.pid, timeoutMs },
+        }),
+      );
     });
+    this.#pending.set(tag, { cell, done, timer });
+    cell.deliver({ kind: 'call', message, from: { pid: from, tag } });
   }
 
   /** Casts to a process. A cast to a process that is gone is dropped and reported as `dropped`. */
@@ -418,7 +435,7 @@ export class ProcessRuntime implements CellHost {
     for (const [tag, pending] of this.#pending) {
       this.#pending.delete(tag);
       pending.timer.cancel();
-      pending.reject(new CohortError('NODE_STOPPED', 'the node stopped before the call was answered'));
+      pending.done(false, new CohortError('NODE_STOPPED', 'the node stopped before the call was answered'));
     }
   }
 
@@ -435,8 +452,7 @@ export class ProcessRuntime implements CellHost {
     this.#pending.delete(tag);
     pending.cell.owed.delete(tag);
     pending.timer.cancel();
-    if (ok) pending.resolve(value);
-    else pending.reject(value);
+    pending.done(ok, value);
   }
 
   dropped(pid: Pid | string, kind: Envelope['kind'], why: string, error?: CohortError): void {

@@ -1,9 +1,12 @@
 /**
  * The messages of the remote layer, carried as the body of cluster envelopes of type `proc`.
  *
- * Keys are short because every call pays for them. Every message from a peer is checked with
- * `readMessage` before use: a malformed one is reported and dropped, never thrown at the handler
- * that received it, and a pid that claims to live on a node other than its sender is refused.
+ * On the wire a message is a tuple whose first element is its kind (a small integer): tuples cost
+ * far less to encode and decode than objects, and every call pays for them twice. A pid the
+ * message is addressed to always lives on the receiving node, so only its incarnation and id
+ * travel. `encode` builds the tuple; `readMessage` checks a received one and returns it as an
+ * object: a malformed message is reported and dropped, never thrown at the handler that received
+ * it, and a pid that claims to live on a node other than its sender is refused.
  */
 import type { WireError } from '../core/errors.js';
 import { isPid, type NodeId, type Pid } from '../core/ids.js';
@@ -15,7 +18,7 @@ export const PROC = 'proc';
 /** A request that expects an answer: `i` is the caller's request id. */
 export type Request =
   /** Call `to`; `ms` is the time the caller still waits; `f` is the calling process, if any. */
-  | { readonly t: 'call'; readonly i: number; readonly to: Pid; readonly m: unknown; readonly ms: number; readonly f?: Pid }
+  | { readonly t: 'call'; readonly i: number; readonly to: Pid; readonly m: unknown; readonly ms: number; readonly f?: Pid | undefined }
   /** Spawn registered behavior `b` with args `a`; `n` a name (global when `g`), `l` a pid to link. */
   | {
       readonly t: 'spawn';
@@ -23,9 +26,9 @@ export type Request =
       readonly b: string;
       readonly a: unknown;
       readonly ms: number;
-      readonly n?: string;
-      readonly g?: boolean;
-      readonly l?: Pid;
+      readonly n?: string | undefined;
+      readonly g?: boolean | undefined;
+      readonly l?: Pid | undefined;
     }
   /** Stop `to` with reason `r`, killing it after `ms`. */
   | { readonly t: 'stop'; readonly i: number; readonly to: Pid; readonly r: ExitReason; readonly ms: number };
@@ -44,12 +47,48 @@ export type Notice =
   | { readonly t: 'mon'; readonly ref: string; readonly to: Pid }
   | { readonly t: 'demon'; readonly ref: string }
   /** The process watched by monitor `ref` ended. */
-  | { readonly t: 'down'; readonly ref: string; readonly r: ExitReason; readonly msg?: string }
+  | { readonly t: 'down'; readonly ref: string; readonly r: ExitReason; readonly msg?: string | undefined }
   /** Sender's process `from` links to, unlinks from, or sends the exit signal of its end to `to`. */
   | { readonly t: 'link' | 'unlink'; readonly from: Pid; readonly to: Pid }
-  | { readonly t: 'exit'; readonly from: Pid; readonly to: Pid; readonly r: ExitReason; readonly msg?: string };
+  | { readonly t: 'exit'; readonly from: Pid; readonly to: Pid; readonly r: ExitReason; readonly msg?: string | undefined };
 
 export type RemoteMessage = Request | Answer | Notice;
+
+const KINDS = ['call', 'spawn', 'stop', 'ok', 'err', 'spawned', 'cast', 'info', 'mon', 'demon', 'down', 'link', 'unlink', 'exit'] as const;
+type Kind = (typeof KINDS)[number];
+const KIND: Readonly<Record<Kind, number>> = Object.freeze(Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<Kind, number>);
+
+/** The wire tuple of a message (trailing optional fields are left off). */
+export function encode(m: RemoteMessage): unknown[] {
+  switch (m.t) {
+    case 'call':
+      return trim([KIND.call, m.i, m.to.id, m.to.incarnation, m.ms, m.m, m.f]);
+    case 'spawn':
+      return trim([KIND.spawn, m.i, m.b, m.a, m.ms, m.n, m.g, m.l]);
+    case 'stop':
+      return [KIND.stop, m.i, m.to.id, m.to.incarnation, m.r, m.ms];
+    case 'ok':
+      return [KIND.ok, m.i, m.v];
+    case 'err':
+      return [KIND.err, m.i, m.e];
+    case 'spawned':
+      return [KIND.spawned, m.i, m.p];
+    case 'cast':
+    case 'info':
+      return [KIND[m.t], m.to.id, m.to.incarnation, m.m];
+    case 'mon':
+      return [KIND.mon, m.ref, m.to.id, m.to.incarnation];
+    case 'demon':
+      return [KIND.demon, m.ref];
+    case 'down':
+      return trim([KIND.down, m.ref, m.r, m.msg]);
+    case 'link':
+    case 'unlink':
+      return [KIND[m.t], m.from, m.to.id, m.to.incarnation];
+    case 'exit':
+      return trim([KIND.exit, m.from, m.to.id, m.to.incarnation, m.r, m.msg]);
+  }
+}
 
 const REASONS: ReadonlySet<string> = new Set(EXIT_REASONS);
 
@@ -58,53 +97,81 @@ const REASONS: ReadonlySet<string> = new Set(EXIT_REASONS);
  * what was wrong.
  */
 export function readMessage(body: unknown, sender: NodeId, self: NodeId): RemoteMessage | string {
-  if (typeof body !== 'object' || body === null) return 'not an object';
-  const m = body as Record<string, unknown>;
-  const local = (key: string): boolean => isPid(m[key]) && (m[key] as Pid).node === self;
-  const theirs = (key: string): boolean => isPid(m[key]) && (m[key] as Pid).node === sender;
-  const id = Number.isSafeInteger(m.i);
-  switch (m.t) {
-    case 'call':
-      if (!id || !local('to') || !positive(m.ms) || (m.f !== undefined && !theirs('f'))) return 'a malformed call';
-      return m as RemoteMessage;
+  if (!Array.isArray(body) || body.length === 0) return 'not a message tuple';
+  const w = body as unknown[];
+  const kind = KINDS[w[0] as number];
+  const at = (index: number): Pid | undefined => localPid(self, w[index], w[index + 1]);
+  const theirs = (v: unknown): v is Pid => isPid(v) && v.node === sender;
+  const id = Number.isSafeInteger(w[1]);
+  switch (kind) {
+    case 'call': {
+      const to = at(2);
+      if (!id || to === undefined || !positive(w[4]) || (w[6] !== undefined && !theirs(w[6]))) return 'a malformed call';
+      return { t: kind, i: w[1] as number, to, ms: w[4] as number, m: w[5], f: w[6] as Pid | undefined };
+    }
     case 'spawn':
-      if (!id || typeof m.b !== 'string' || !positive(m.ms)) return 'a malformed spawn';
-      if ((m.n !== undefined && typeof m.n !== 'string') || (m.g !== undefined && typeof m.g !== 'boolean') || (m.l !== undefined && !theirs('l'))) {
-        return 'a malformed spawn';
-      }
-      return m as RemoteMessage;
-    case 'stop':
-      if (!id || !local('to') || !REASONS.has(m.r as string) || !positive(m.ms)) return 'a malformed stop';
-      return m as RemoteMessage;
+      if (!id || typeof w[2] !== 'string' || !positive(w[4])) return 'a malformed spawn';
+      if (!optional(w[5], 'string') || !optional(w[6], 'boolean') || (w[7] !== undefined && !theirs(w[7]))) return 'a malformed spawn';
+      return { t: kind, i: w[1] as number, b: w[2], a: w[3], ms: w[4] as number, n: w[5] as string | undefined, g: w[6] as boolean | undefined, l: w[7] as Pid | undefined };
+    case 'stop': {
+      const to = at(2);
+      if (!id || to === undefined || !REASONS.has(w[4] as string) || !positive(w[5])) return 'a malformed stop';
+      return { t: kind, i: w[1] as number, to, r: w[4] as ExitReason, ms: w[5] as number };
+    }
     case 'ok':
-      return id ? (m as RemoteMessage) : 'a malformed reply';
+      return id ? { t: kind, i: w[1] as number, v: w[2] } : 'a malformed reply';
     case 'err':
-      return id && typeof m.e === 'object' && m.e !== null ? (m as RemoteMessage) : 'a malformed error reply';
+      return id && typeof w[2] === 'object' && w[2] !== null ? { t: kind, i: w[1] as number, e: w[2] as WireError } : 'a malformed error reply';
     case 'spawned':
-      return id && theirs('p') ? (m as RemoteMessage) : 'a malformed spawn reply';
+      return id && theirs(w[2]) ? { t: kind, i: w[1] as number, p: w[2] } : 'a malformed spawn reply';
     case 'cast':
-    case 'info':
-      return local('to') ? (m as RemoteMessage) : `a malformed ${m.t}`;
-    case 'mon':
-      return typeof m.ref === 'string' && local('to') ? (m as RemoteMessage) : 'a malformed monitor';
+    case 'info': {
+      const to = localPid(self, w[1], w[2]);
+      return to === undefined ? `a malformed ${kind}` : { t: kind, to, m: w[3] };
+    }
+    case 'mon': {
+      const to = at(2);
+      return typeof w[1] === 'string' && to !== undefined ? { t: kind, ref: w[1], to } : 'a malformed monitor';
+    }
     case 'demon':
-      return typeof m.ref === 'string' ? (m as RemoteMessage) : 'a malformed demonitor';
+      return typeof w[1] === 'string' ? { t: kind, ref: w[1] } : 'a malformed demonitor';
     case 'down':
-      return typeof m.ref === 'string' && REASONS.has(m.r as string) && optionalString(m.msg) ? (m as RemoteMessage) : 'a malformed down';
+      return typeof w[1] === 'string' && REASONS.has(w[2] as string) && optional(w[3], 'string')
+        ? { t: kind, ref: w[1], r: w[2] as ExitReason, msg: w[3] as string | undefined }
+        : 'a malformed down';
     case 'link':
-    case 'unlink':
-      return theirs('from') && local('to') ? (m as RemoteMessage) : `a malformed ${m.t}`;
-    case 'exit':
-      return theirs('from') && local('to') && REASONS.has(m.r as string) && optionalString(m.msg) ? (m as RemoteMessage) : 'a malformed exit';
+    case 'unlink': {
+      const to = at(2);
+      return theirs(w[1]) && to !== undefined ? { t: kind, from: w[1], to } : `a malformed ${kind}`;
+    }
+    case 'exit': {
+      const to = at(2);
+      return theirs(w[1]) && to !== undefined && REASONS.has(w[4] as string) && optional(w[5], 'string')
+        ? { t: kind, from: w[1], to, r: w[4] as ExitReason, msg: w[5] as string | undefined }
+        : 'a malformed exit';
+    }
     default:
-      return `an unknown kind ${JSON.stringify(String(m.t)).slice(0, 40)}`;
+      return `an unknown kind ${JSON.stringify(String(w[0])).slice(0, 40)}`;
   }
+}
+
+/** A pid of this node from its id and incarnation, if they are well-formed. */
+function localPid(self: NodeId, id: unknown, incarnation: unknown): Pid | undefined {
+  if (!Number.isSafeInteger(id) || !Number.isSafeInteger(incarnation) || (id as number) < 0) return undefined;
+  return { node: self, incarnation: incarnation as number, id: id as number };
+}
+
+/** Drops trailing `undefined`s, so optional fields cost nothing when absent. */
+function trim(tuple: unknown[]): unknown[] {
+  let end = tuple.length;
+  while (end > 0 && tuple[end - 1] === undefined) end--;
+  return end === tuple.length ? tuple : tuple.slice(0, end);
 }
 
 function positive(v: unknown): boolean {
   return typeof v === 'number' && v > 0 && Number.isFinite(v);
 }
 
-function optionalString(v: unknown): boolean {
-  return v === undefined || typeof v === 'string';
+function optional(v: unknown, type: 'string' | 'boolean'): boolean {
+  return v === undefined || typeof v === type;
 }

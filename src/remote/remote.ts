@@ -28,6 +28,7 @@
  * Not here: global names (the registry resolves them for `whereis`) and services.
  */
 import type { Clock } from '../core/clock.js';
+import { Deadlines } from '../core/deadlines.js';
 import { CohortError, toWireError, type WireError } from '../core/errors.js';
 import type { Events, Unsubscribe } from '../core/events.js';
 import { formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
@@ -36,7 +37,7 @@ import type { MonitorTarget } from '../process/process.js';
 import type { Router } from '../process/router.js';
 import type { ProcessRuntime } from '../process/runtime.js';
 import type { Exit, ExitReason } from '../process/types.js';
-import { PROC, readMessage, type Notice, type RemoteMessage, type Request } from './protocol.js';
+import { PROC, encode, readMessage, type Notice, type RemoteMessage, type Request } from './protocol.js';
 
 /** What this layer needs of the cluster. */
 export interface RemoteCluster {
@@ -97,7 +98,6 @@ interface LinkPair {
 
 /** How much longer than the stop timeout a remote stop waits for its answer. */
 const STOP_GRACE_MS = 1_000;
-const KEEP_ALIVE = Object.freeze({ keepAlive: true });
 
 export class RemoteProcesses implements Router {
   readonly #o: RemoteOptions;
@@ -114,6 +114,8 @@ export class RemoteProcesses implements Router {
   /** The run of each node last linked to, to tell a restart from a reconnect. */
   readonly #instances = new Map<NodeId, string>();
   readonly #unsubscribe: Unsubscribe[];
+  /** The deadlines of waiting requests; they keep a script alive until the requests settle. */
+  readonly #deadlines: Deadlines;
   #nextId = 1;
   #closed = false;
 
@@ -122,6 +124,7 @@ export class RemoteProcesses implements Router {
     this.#cluster = options.cluster;
     this.#runtime = options.runtime;
     this.#self = options.cluster.id;
+    this.#deadlines = new Deadlines(options.clock, { keepAlive: true });
     const c = this.#cluster;
     this.#unsubscribe = [
       c.handle(PROC, (from, body) => this.#receive(from, body)),
@@ -140,10 +143,7 @@ export class RemoteProcesses implements Router {
   // Router: requests of local processes for processes of other nodes
 
   call(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined): Promise<unknown> {
-    const body: Request = from === undefined
-      ? { t: 'call', i: 0, to: target, m: message, ms: timeoutMs }
-      : { t: 'call', i: 0, to: target, m: message, ms: timeoutMs, f: from };
-    return this.#request(target.node, body, timeoutMs, () => `call to ${formatPid(target)}`);
+    return this.#request(target.node, { t: 'call', i: 0, to: target, m: message, ms: timeoutMs, f: from }, timeoutMs, () => `call to ${formatPid(target)}`);
   }
 
   cast(target: Pid, message: unknown): void {
@@ -166,16 +166,7 @@ export class RemoteProcesses implements Router {
    *   or the caller gave up).
    */
   async spawn(node: NodeId, behavior: string, args: unknown, options: RemoteSpawnOptions): Promise<Pid> {
-    const body: Request = {
-      t: 'spawn',
-      i: 0,
-      b: behavior,
-      a: args,
-      ms: options.timeoutMs,
-      ...(options.name !== undefined ? { n: options.name } : {}),
-      ...(options.global === true ? { g: true } : {}),
-      ...(options.link !== undefined ? { l: options.link } : {}),
-    };
+    const body: Request = { t: 'spawn', i: 0, b: behavior, a: args, ms: options.timeoutMs, n: options.name, g: options.global === true ? true : undefined, l: options.link };
     const pid = await this.#request(node, body, options.timeoutMs, () => `spawn of '${behavior}' on ${node}`, options.link);
     return pid as Pid;
   }
@@ -183,7 +174,7 @@ export class RemoteProcesses implements Router {
   monitor(target: Pid, ref: string, notify: MonitorTarget): void {
     this.#watches.set(ref, { target, notify });
     try {
-      this.#cluster.send(target.node, PROC, { t: 'mon', ref, to: target } satisfies Notice);
+      this.#cluster.send(target.node, PROC, encode({ t: 'mon', ref, to: target }));
     } catch (error) {
       // Fire after monitor() has returned its ref, as a local noproc does.
       queueMicrotask(() => this.#fire(ref, 'noconnection', reasonOf(error)));
@@ -201,7 +192,7 @@ export class RemoteProcesses implements Router {
   link(local: Pid, remote: Pid): void {
     this.#pairs(remote.node).set(pairKey(local, remote), { local, remote });
     try {
-      this.#cluster.send(remote.node, PROC, { t: 'link', from: local, to: remote } satisfies Notice);
+      this.#cluster.send(remote.node, PROC, encode({ t: 'link', from: local, to: remote }));
     } catch (error) {
       queueMicrotask(() => this.#unlinkedByFailure(remote.node, local, remote, reasonOf(error)));
     }
@@ -241,24 +232,24 @@ export class RemoteProcesses implements Router {
     const id = this.#nextId++;
     return new Promise<unknown>((resolve, reject) => {
       try {
-        this.#cluster.send(node, PROC, { ...body, i: id });
+        this.#cluster.send(node, PROC, encode({ ...body, i: id }));
       } catch (error) {
         reject(noconnection(node, `${what()} was not sent`, error));
         return;
       }
-      const timer = this.#o.clock.setTimeout(() => {
+      const timer = this.#deadlines.add(timeoutMs, () => {
         if (!this.#pending.delete(id)) return;
         reject(new CohortError('TIMEOUT', `${what()} got no answer within ${timeoutMs} ms; it may or may not have been handled`, {
           details: { node, timeoutMs },
         }));
-      }, timeoutMs, KEEP_ALIVE);
+      });
       this.#pending.set(id, link === undefined ? { node, kind: body.t, resolve, reject, timer } : { node, kind: body.t, resolve, reject, timer, link });
     });
   }
 
   #notice(node: NodeId, body: Notice, target: Pid): void {
     try {
-      this.#cluster.send(node, PROC, body);
+      this.#cluster.send(node, PROC, encode(body));
     } catch (error) {
       const kind = body.t === 'cast' ? 'cast' : 'info';
       this.#runtime.dropped(target, kind, `node ${node} is not reachable: ${reasonOf(error)}`, error instanceof CohortError ? error : undefined);
@@ -267,7 +258,7 @@ export class RemoteProcesses implements Router {
 
   #trySend(node: NodeId, body: RemoteMessage): void {
     try {
-      this.#cluster.send(node, PROC, body);
+      this.#cluster.send(node, PROC, encode(body));
     } catch (error) {
       this.#o.logger.debug('a remote process message was not sent', { node, kind: body.t, error: reasonOf(error) });
     }
@@ -283,9 +274,13 @@ export class RemoteProcesses implements Router {
       return;
     }
     switch (m.t) {
-      case 'call':
-        this.#answer(from, m.i, this.#runtime.call(m.to, m.m, { timeoutMs: m.ms }, m.f));
+      case 'call': {
+        const id = m.i;
+        this.#runtime.callLocal(m.to, m.m, m.ms, m.f, (ok, v) =>
+          this.#trySend(from, ok ? { t: 'ok', i: id, v } : { t: 'err', i: id, e: this.#wireError(v) }),
+        );
         return;
+      }
       case 'spawn':
         this.#serveSpawn(from, m);
         return;

@@ -1,0 +1,166 @@
+/**
+ * Deadlines: many one-shot timeouts sharing one clock timer.
+ *
+ * A call waits with a deadline, and nearly every call is answered long before it. Arming and
+ * clearing a real timer per call costs more than the rest of a local call; here deadlines falling
+ * in the same millisecond share a bucket, and only the earliest bucket has a clock timer.
+ *
+ * Guarantees: a deadline never fires early, and fires at most one millisecond late (the buckets'
+ * width) plus whatever the clock adds; deadlines in one bucket fire in the order they were added;
+ * `cancel` is O(1) and cancelling twice, or after the deadline fired, does nothing. When no
+ * deadline is pending no timer is armed, so an idle owner holds no timer at all.
+ *
+ * Not here: repeating timers, or precision below one millisecond.
+ */
+import type { Clock, Timer } from './clock.js';
+
+/** One pending deadline; `cancel()` withdraws it. */
+export class Deadline implements Timer {
+  /** @internal */ readonly bucket: number;
+  /** @internal */ fn: (() => void) | undefined;
+  readonly #owner: Deadlines;
+
+  /** @internal Use {@link Deadlines.add}. */
+  constructor(owner: Deadlines, bucket: number, fn: () => void) {
+    this.#owner = owner;
+    this.bucket = bucket;
+    this.fn = fn;
+  }
+
+  cancel(): void {
+    if (this.fn === undefined) return;
+    this.fn = undefined;
+    this.#owner.remove(this);
+  }
+}
+
+export interface DeadlinesOptions {
+  /** Keep the process alive while a deadline is pending (for deadlines a caller awaits). @default false */
+  readonly keepAlive?: boolean;
+}
+
+export class Deadlines {
+  readonly #clock: Clock;
+  readonly #keepAlive: boolean;
+  /** Pending deadlines by bucket (the millisecond they fall due, rounded up). */
+  readonly #buckets = new Map<number, Set<Deadline>>();
+  /** Bucket keys, a min-heap; keys of emptied buckets are skipped lazily. */
+  readonly #heap: number[] = [];
+  #size = 0;
+  #timer: Timer | undefined;
+  #armedAt = Infinity;
+
+  constructor(clock: Clock, options: DeadlinesOptions = {}) {
+    this.#clock = clock;
+    this.#keepAlive = options.keepAlive === true;
+  }
+
+  /** How many deadlines are pending. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Runs `fn` once, `ms` milliseconds from now (never earlier), unless cancelled first. */
+  add(ms: number, fn: () => void): Deadline {
+    const key = Math.ceil(this.#clock.now() + (ms > 0 ? ms : 0));
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) {
+      this.#buckets.set(key, (bucket = new Set()));
+      push(this.#heap, key);
+    }
+    const deadline = new Deadline(this, key, fn);
+    bucket.add(deadline);
+    this.#size++;
+    if (key < this.#armedAt) this.#arm();
+    return deadline;
+  }
+
+  /** Cancels every pending deadline. */
+  clear(): void {
+    for (const bucket of this.#buckets.values()) for (const d of bucket) d.fn = undefined;
+    this.#buckets.clear();
+    this.#heap.length = 0;
+    this.#size = 0;
+    this.#disarm();
+  }
+
+  /** @internal Called by `Deadline.cancel`. */
+  remove(deadline: Deadline): void {
+    this.#size--;
+    // The bucket is gone when it is firing right now: its entries are skipped once cancelled.
+    const bucket = this.#buckets.get(deadline.bucket);
+    if (bucket !== undefined && bucket.delete(deadline) && bucket.size === 0) this.#buckets.delete(deadline.bucket);
+    if (this.#size === 0) {
+      this.#heap.length = 0;
+      this.#disarm();
+    }
+  }
+
+  #arm(): void {
+    // Skip the keys of buckets that were emptied by cancels.
+    while (this.#heap.length > 0 && !this.#buckets.has(this.#heap[0]!)) pop(this.#heap);
+    const next = this.#heap[0];
+    if (next === this.#armedAt) return;
+    this.#disarm();
+    if (next === undefined) return;
+    this.#armedAt = next;
+    this.#timer = this.#clock.setTimeout(() => this.#fire(), next - this.#clock.now(), { keepAlive: this.#keepAlive });
+  }
+
+  #disarm(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#armedAt = Infinity;
+    const now = this.#clock.now();
+    while (this.#heap.length > 0 && this.#heap[0]! <= now) {
+      const key = pop(this.#heap)!;
+      const bucket = this.#buckets.get(key);
+      if (bucket === undefined) continue;
+      this.#buckets.delete(key);
+      for (const d of bucket) {
+        const fn = d.fn;
+        if (fn === undefined) continue;
+        d.fn = undefined;
+        this.#size--;
+        fn();
+      }
+    }
+    if (this.#size === 0) this.#heap.length = 0;
+    this.#arm();
+  }
+}
+
+function push(heap: number[], key: number): void {
+  heap.push(key);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]! <= key) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = key;
+}
+
+function pop(heap: number[]): number | undefined {
+  const top = heap[0];
+  const last = heap.pop();
+  if (heap.length === 0 || last === undefined) return top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= heap.length) break;
+    const r = l + 1;
+    const c = r < heap.length && heap[r]! < heap[l]! ? r : l;
+    if (heap[c]! >= last) break;
+    heap[i] = heap[c]!;
+    i = c;
+  }
+  heap[i] = last;
+  return top;
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ManualClock } from '../../src/core/clock.js';
+import { Deadlines } from '../../src/core/deadlines.js';
+
+describe('deadlines', () => {
+  it('deadlines — fire at their time, never early, in order of time then of adding', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    d.add(100, () => fired.push('a100'));
+    d.add(50, () => fired.push('b50'));
+    d.add(100, () => fired.push('c100'));
+    await clock.advance(49);
+    expect(fired).toEqual([]);
+    await clock.advance(1);
+    expect(fired).toEqual(['b50']);
+    await clock.advance(49);
+    expect(fired).toEqual(['b50']);
+    await clock.advance(1);
+    expect(fired).toEqual(['b50', 'a100', 'c100']);
+    expect(d.size).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('deadlines — a fractional time rounds up to the next millisecond', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    let fired = false;
+    d.add(10.2, () => (fired = true));
+    await clock.advance(10.2);
+    expect(fired).toBe(false);
+    await clock.advance(0.8);
+    expect(fired).toBe(true);
+  });
+
+  it('deadlines — cancel withdraws one; cancelling every one leaves no timer armed', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const fired: number[] = [];
+    const handles = [10, 20, 30].map((ms) => d.add(ms, () => fired.push(ms)));
+    handles[1]!.cancel();
+    handles[1]!.cancel();
+    await clock.advance(30);
+    expect(fired).toEqual([10, 30]);
+    const more = [5, 6].map((ms) => d.add(ms, () => fired.push(ms)));
+    for (const h of more) h.cancel();
+    expect(d.size).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('deadlines — one cancelled by another of the same bucket while it fires does not run, and the count stays exact', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    const later: { cancel(): void }[] = [];
+    d.add(10, () => {
+      fired.push('first');
+      later[0]?.cancel();
+    });
+    later.push(d.add(10, () => fired.push('second')));
+    d.add(20, () => fired.push('third'));
+    await clock.advance(10);
+    expect(fired).toEqual(['first']);
+    expect(d.size).toBe(1);
+    await clock.advance(10);
+    expect(fired).toEqual(['first', 'third']);
+    expect(d.size).toBe(0);
+  });
+
+  it('deadlines — a deadline added while others fire is kept, also when already due', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    d.add(10, () => {
+      fired.push('a');
+      d.add(0, () => fired.push('now'));
+      d.add(5, () => fired.push('later'));
+    });
+    await clock.advance(10);
+    await clock.advance(0);
+    expect(fired).toEqual(['a', 'now']);
+    await clock.advance(5);
+    expect(fired).toEqual(['a', 'now', 'later']);
+  });
+
+  it('deadlines — clear cancels everything', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    let fired = 0;
+    for (let i = 0; i < 10; i++) d.add(i * 3, () => fired++);
+    d.clear();
+    await clock.advance(100);
+    expect(fired).toBe(0);
+    expect(d.size).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('deadlines — random adds, cancels and advances: each fires once, at or after its time and within 1 ms, unless cancelled', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ ms: fc.double({ min: 0, max: 50, noNaN: true }), cancelAfter: fc.option(fc.integer({ min: 0, max: 60 })) }), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 30 }),
+        async (items, steps) => {
+          const clock = new ManualClock();
+          const d = new Deadlines(clock);
+          const firedAt = new Map<number, number>();
+          const handles = items.map((item, i) => d.add(item.ms, () => {
+            expect(firedAt.has(i)).toBe(false);
+            firedAt.set(i, clock.now());
+          }));
+          let t = 0;
+          const cancelled = new Set<number>();
+          for (const step of [...steps, 100]) {
+            for (const [i, item] of items.entries()) {
+              if (item.cancelAfter !== null && item.cancelAfter <= t && !firedAt.has(i) && !cancelled.has(i)) {
+                handles[i]!.cancel();
+                cancelled.add(i);
+              }
+            }
+            await clock.advance(step);
+            t += step;
+          }
+          for (const [i, item] of items.entries()) {
+            if (cancelled.has(i)) expect(firedAt.has(i)).toBe(false);
+            else {
+              const at = firedAt.get(i);
+              expect(at).toBeDefined();
+              expect(at!).toBeGreaterThanOrEqual(item.ms);
+              expect(at! - item.ms).toBeLessThanOrEqual(1 + 1e-9 + Math.max(...steps, 100));
+            }
+          }
+          expect(d.size).toBe(0);
+          expect(clock.pending()).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
