@@ -39,6 +39,7 @@ export type MembershipTimings = Pick<
   | 'suspicionTimeoutMs'
   | 'connectionLostSuspicionMs'
   | 'pushPullIntervalMs'
+  | 'reconnectIntervalMs'
   | 'retransmitMult'
   | 'maxPiggyback'
 >;
@@ -117,7 +118,14 @@ export class Cluster {
     this.#membership = new Membership({
       ...o.membership,
       id,
-      io: { send: (to, message) => this.#sendQuietly(to, SWIM, message) },
+      io: {
+        send: (to, message) => {
+          // A sync to a dead member is membership's own rate-limited probe of whether a partition
+          // has healed: it dials even while the link's redial backoff would hold it back.
+          if (message.type === 'sync' && this.#membership.member(to)?.status === 'dead') this.#links.resetBackoff(to);
+          this.#sendQuietly(to, SWIM, message);
+        },
+      },
       clock: o.clock,
       random: o.random,
       logger: o.logger,
@@ -233,7 +241,12 @@ export class Cluster {
 
   #wire(): void {
     const m = this.#membership;
-    m.on('nodeUp', (e) => this.#emitter.emit('nodeUp', { node: e.node, meta: e.meta }));
+    m.on('nodeUp', (e) => {
+      // The node answers again (e.g. a partition healed): dial it now, not after a backoff grown
+      // while it was unreachable, nor behind a dial that started inside the partition.
+      this.#links.redial(e.node);
+      this.#emitter.emit('nodeUp', { node: e.node, meta: e.meta });
+    });
     m.on('suspect', (e) => this.#emitter.emit('suspect', { node: e.node }));
     m.on('alive', (e) => this.#emitter.emit('alive', { node: e.node }));
     m.on('metaChanged', (e) => this.#emitter.emit('metaChanged', { node: e.node, meta: e.meta }));

@@ -4,7 +4,8 @@
  *
  * - `block(host, dir)`: bytes to/from `host` are silently dropped; the stream stays open, as in a
  *   real network partition (so failure detection, not a closed socket, must notice it). New dials
- *   to a host blocked outbound hang until their connect timeout. After `heal`, bytes flow again;
+ *   to a host blocked outbound hang until their connect timeout, or go through when the rule is
+ *   lifted before it (as a retransmitted SYN would). After `heal`, bytes flow again;
  *   links whose bytes were dropped will fail their integrity checks and reconnect.
  * - `delay(host, ms)`: bytes to and from `host` arrive `ms` later, in order.
  * - `cut(host)`: streams with `host` are destroyed now and new ones refused until `heal`.
@@ -34,6 +35,8 @@ interface Tracked {
 export class FaultInjector {
   readonly #rules = new Map<string, Rule>();
   readonly #streams = new Set<Tracked>();
+  /** Dials hanging on a blocked host, woken when rules are lifted. */
+  readonly #hanging = new Set<() => void>();
 
   /** Blackholes traffic with `host` in one direction or both. */
   block(host: string, direction: FaultDirection = 'both'): void {
@@ -58,6 +61,7 @@ export class FaultInjector {
   heal(host?: string): void {
     if (host === undefined) this.#rules.clear();
     else this.#rules.delete(host);
+    for (const wake of [...this.#hanging]) wake();
   }
 
   /** The current rules, for diagnostics. */
@@ -83,12 +87,33 @@ export class FaultInjector {
           throw new CohortError('NOCONNECTION', `cannot connect to ${address.host}:${address.port}: cut by fault injection`);
         }
         if (rule?.dropOut === true) {
-          await new Promise((r) => setTimeout(r, timeoutMs).unref());
-          throw new CohortError('NOCONNECTION', `cannot connect to ${address.host}:${address.port}: no answer within ${timeoutMs} ms (blocked)`);
+          const startedAt = Date.now();
+          await this.#untilLifted(address.host, timeoutMs);
+          if (this.#rules.get(address.host)?.dropOut === true) {
+            throw new CohortError('NOCONNECTION', `cannot connect to ${address.host}:${address.port}: no answer within ${timeoutMs} ms (blocked)`);
+          }
+          return this.#wrapStream(await inner.connect(address, Math.max(1, timeoutMs - (Date.now() - startedAt))), address.host);
         }
         return this.#wrapStream(await inner.connect(address, timeoutMs), address.host);
       },
     };
+  }
+
+  /** Resolves when outbound traffic to `host` is no longer blocked, or after `timeoutMs`. */
+  #untilLifted(host: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#hanging.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (this.#rules.get(host)?.dropOut !== true) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.#hanging.add(check);
+    });
   }
 
   #rule(host: string): Rule {

@@ -189,13 +189,15 @@ export class LinkManager {
       this.#dropPending(peer, state, error);
       throw error;
     }
-    state.dialing = this.#dial(address, peer).then(
+    const dialing: Promise<void> = this.#dial(address, peer).then(
       () => {
-        state.dialing = undefined;
+        if (state.dialing === dialing) state.dialing = undefined;
       },
       (error: unknown) => {
-        state.dialing = undefined;
         const e = asError(error);
+        // A dial given up for a newer one (see redial) fails quietly.
+        if (state.dialing !== dialing) throw e;
+        state.dialing = undefined;
         // Refused as a duplicate: the peer's own link to us is (or will be) the one.
         if (e.code === 'DUPLICATE_LINK') return;
         state.notBefore = this.#o.clock.now() + state.backoff.next();
@@ -203,7 +205,8 @@ export class LinkManager {
         throw e;
       },
     );
-    return state.dialing;
+    state.dialing = dialing;
+    return dialing;
   }
 
   /**
@@ -211,6 +214,35 @@ export class LinkManager {
    */
   async dialAddress(address: StreamAddress): Promise<string> {
     return this.#dial(address, undefined);
+  }
+
+  /**
+   * Lifts the redial backoff of a peer: the next send or connect dials at once. For a deliberate,
+   * rate-limited probe of a peer that did not answer (membership checking whether a partition has
+   * healed).
+   */
+  resetBackoff(peer: string): void {
+    const state = this.#peers.get(peer);
+    if (state === undefined) return;
+    state.backoff.reset();
+    state.notBefore = 0;
+  }
+
+  /**
+   * There is news that the peer is reachable again (membership heard from it): lifts the backoff
+   * and, unless a link is ready, dials now. A dial already in progress is not waited for: it may
+   * have started inside the partition and hang until its timeout (a SYN, or a handshake, lost on
+   * the way); the handshake keeps one link if both get through.
+   */
+  redial(peer: string): void {
+    const state = this.#peers.get(peer);
+    if (state === undefined || this.#closed) return;
+    this.resetBackoff(peer);
+    if (state.link !== undefined) return;
+    state.dialing = undefined;
+    void this.connect(peer).catch(() => {
+      // Reported through the `down` event.
+    });
   }
 
   /** Closes the link to a peer (if any) and drops its queue. */

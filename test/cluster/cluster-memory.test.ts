@@ -141,12 +141,9 @@ describe('cluster (in-process simulation, manual clock) — known bugs', () => {
   });
 });
 
-describe('fault injection over the memory transport — known bugs', () => {
-  // Known bug in src/transport/faulty.ts #wrapStream: a delayed chunk is scheduled at now + delay,
-  // ignoring the chunks still waiting (`outDue` / `inDue` are computed but never used), and a chunk
-  // written with no delay rule goes at once. So lifting (or shortening) a delay lets later bytes
-  // overtake earlier ones: the stream is reordered, which TCP never does, and the link above fails
-  // with a framing or decryption error that the test did not ask for.
+describe('fault injection over the memory transport', () => {
+  // Lifting (or shortening) a delay must not let later bytes overtake earlier ones: TCP never
+  // reorders, and the link above would fail with a framing or decryption error.
   it('delay then heal — bytes still arrive in the order they were written', async () => {
     const faults = new FaultInjector();
     const transport = faults.wrap(new MemoryNetwork().transport());
@@ -165,5 +162,25 @@ describe('fault injection over the memory transport — known bugs', () => {
     client.destroy();
     await listener.close();
     expect(received.join('')).toBe('first second');
+  });
+
+  it('a dial to a blocked host hangs until its timeout, and goes through when the block is lifted first', async () => {
+    const faults = new FaultInjector();
+    const transport = faults.wrap(new MemoryNetwork().transport());
+    const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (stream) => stream.on('error', () => {}));
+    faults.block('127.0.0.1', 'out');
+    await expect(transport.connect(listener.address, 30)).rejects.toMatchObject({ code: 'NOCONNECTION' });
+    let connected = false;
+    const dial = transport.connect(listener.address, 10_000).then((stream) => {
+      connected = true;
+      return stream;
+    });
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate);
+    expect(connected).toBe(false);
+    faults.heal('127.0.0.1');
+    const stream = await dial;
+    stream.on('error', () => {});
+    stream.destroy();
+    await listener.close();
   });
 });

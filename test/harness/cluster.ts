@@ -47,8 +47,8 @@ export type { ByteTotals, ChildNodeOptions, HarnessEvent, MembershipRecord, LogR
 export const TEST_SECRET = 'cohort harness shared secret';
 
 /**
- * Membership timings for tests: a 200 ms probe period, 100 ms probe timeout, 1 s suspicion and a
- * full sync every second. A killed node is down everywhere in well under a second, a frozen one
+ * Membership timings for tests: a 200 ms probe period, 100 ms probe timeout, 1 s suspicion, a
+ * full sync every second and a sync with one dead member every 300 ms. A killed node is down everywhere in well under a second, a frozen one
  * in about 1.5 s.
  */
 export const FAST_MEMBERSHIP: Readonly<MembershipTimings> = Object.freeze({
@@ -56,6 +56,7 @@ export const FAST_MEMBERSHIP: Readonly<MembershipTimings> = Object.freeze({
   probeTimeoutMs: 100,
   suspicionTimeoutMs: 1_000,
   pushPullIntervalMs: 1_000,
+  reconnectIntervalMs: 300,
 });
 
 /** Discovery retry interval for tests (once joined; the library's default is 30 s). */

@@ -49,6 +49,12 @@ describe('eventually', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  it('eventually — when the last attempt is cut off, the error of the one before is reported', async () => {
+    let calls = 0;
+    const fn = () => (++calls === 1 ? Promise.reject(new Error('not yet: 1')) : new Promise<never>(() => {}));
+    await expect(eventually(fn, 40)).rejects.toThrow(/not yet: 1/);
+  });
+
   it('eventually — refuses a timeout that is not a positive finite number', async () => {
     await expect(eventually(() => true, 0)).rejects.toThrow(RangeError);
     await expect(eventually(() => true, Infinity)).rejects.toThrow(RangeError);

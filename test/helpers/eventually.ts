@@ -43,19 +43,23 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutOrOptions: 
   const deadline = started + timeoutMs;
   let attempts = 0;
   let lastError: unknown = new Error('eventually: fn was never called');
+  let failedBefore = false;
   for (;;) {
     attempts++;
     try {
       const value = await settleBefore(fn, deadline);
       if (value === NOT_SETTLED) {
-        lastError = new Error('the last attempt did not settle before the deadline');
+        // Keep the error of the attempt before, which says more than the cut-off one.
+        if (!failedBefore) lastError = new Error('the last attempt did not settle before the deadline');
       } else if (value === false) {
         lastError = new Error('fn returned false');
+        failedBefore = true;
       } else {
         return value as T;
       }
     } catch (error) {
       lastError = error;
+      failedBefore = true;
     }
     if (now() >= deadline) break;
     await pause(Math.min(intervalMs, Math.max(0, deadline - now())));

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/codec/framing.js';
+import { CohortError } from '../../src/core/errors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
+import type { StreamTransport } from '../../src/transport/stream-transport.js';
 import { tcpTransport } from '../../src/transport/tcp.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
 import { eventually } from '../helpers/eventually.js';
@@ -334,5 +336,47 @@ describe('link manager — hostile bytes on the listener', () => {
     const a = await book.manager('a', streams, { secret: SECRET });
     await a.connect('b');
     await eventually(() => expect(b.connected()).toEqual(['a']), 5_000);
+  });
+});
+
+/** A transport whose first `connect` does what `first` says, and later ones go through. */
+function firstDial(inner: StreamTransport, first: 'fail' | 'hang'): StreamTransport {
+  let dials = 0;
+  return {
+    name: `first-dial-${first}(${inner.name})`,
+    listen: (address, onStream) => inner.listen(address, onStream),
+    connect: (address, timeoutMs) => {
+      if (++dials > 1) return inner.connect(address, timeoutMs);
+      if (first === 'fail') return Promise.reject(new CohortError('NOCONNECTION', 'refused by the test'));
+      return new Promise(() => {});
+    },
+  };
+}
+
+describe('link manager — redial after news that a peer is back', () => {
+  it('resetBackoff: after a failed dial the backoff refuses at once; once lifted, the next connect dials', async () => {
+    const streams = firstDial(new MemoryNetwork().transport(), 'fail');
+    const a = await book.manager('a', streams, { redial: { baseMs: 60_000, maxMs: 60_000 } });
+    await book.manager('b', streams);
+    await expect(a.connect('b')).rejects.toThrow(/refused by the test/);
+    await expect(a.connect('b')).rejects.toThrow(/did not answer recently/);
+    a.resetBackoff('b');
+    await a.connect('b');
+    expect(a.connected()).toEqual(['b']);
+  });
+
+  it('redial: a dial that hangs is not waited for; the queued messages go over a new one', async () => {
+    const streams = firstDial(new MemoryNetwork().transport(), 'hang');
+    const a = await book.manager('a', streams, { connectTimeoutMs: 60_000 });
+    const b = await book.manager('b', streams);
+    const atB = inbox(b);
+    a.send('b', text('queued'));
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate);
+    expect(a.connected()).toEqual([]);
+    a.redial('b');
+    await eventually(() => atB.length === 1, 5_000);
+    expect(atB.map((m) => m.text)).toEqual(['queued']);
+    a.redial('b'); // with a link ready: nothing to do
+    expect(a.connected()).toEqual(['b']);
   });
 });

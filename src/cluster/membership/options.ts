@@ -70,6 +70,12 @@ export interface MembershipOptions {
   gossipQueueLimit?: number;
   /** The period of full-state sync with one random member (partition healing). Jittered. @default 30000 */
   pushPullIntervalMs?: number;
+  /**
+   * The period at which one random `dead` (failed, not left) member is sent a full-state sync, so
+   * that both sides of a healed partition find each other without waiting for push-pull. Sends to
+   * a node that is really gone fail at once. Jittered. @default 5000
+   */
+  reconnectIntervalMs?: number;
   /** How many members a leaving member tells directly. @default 8 */
   leaveFanout?: number;
   /** Periodic timers vary uniformly by ± this fraction of their period (0..0.5). @default 0.1 */
@@ -93,6 +99,7 @@ export const MEMBERSHIP_DEFAULTS = Object.freeze({
   maxPiggyback: 8,
   gossipQueueLimit: 1_024,
   pushPullIntervalMs: 30_000,
+  reconnectIntervalMs: 5_000,
   leaveFanout: 8,
   jitter: 0.1,
   deadRetentionMs: 3_600_000,
@@ -106,7 +113,7 @@ export interface ResolvedMembershipOptions extends Readonly<Required<Omit<Member
 const KEYS: readonly (keyof MembershipOptions)[] = Object.freeze([
   'id', 'io', 'clock', 'random', 'logger', 'meta', 'incarnation', 'probeIntervalMs', 'probeTimeoutMs',
   'indirectProbes', 'suspicionTimeoutMs', 'connectionLostSuspicionMs', 'retransmitMult', 'maxPiggyback',
-  'gossipQueueLimit', 'pushPullIntervalMs', 'leaveFanout', 'jitter', 'deadRetentionMs',
+  'gossipQueueLimit', 'pushPullIntervalMs', 'reconnectIntervalMs', 'leaveFanout', 'jitter', 'deadRetentionMs',
 ]);
 
 function invalid(name: string, value: unknown, expected: string): CohortError {
@@ -180,6 +187,7 @@ export function resolveMembershipOptions(options: MembershipOptions): ResolvedMe
   const maxPiggyback = int('maxPiggyback', 1, MAX_GOSSIP_PER_MESSAGE);
   const gossipQueueLimit = int('gossipQueueLimit', maxPiggyback, 1_000_000);
   const pushPullIntervalMs = ms('pushPullIntervalMs', 1, 'a finite number of milliseconds >= 1');
+  const reconnectIntervalMs = ms('reconnectIntervalMs', 1, 'a finite number of milliseconds >= 1');
   const leaveFanout = int('leaveFanout', 1, 1_000_000);
   const jitter = o.jitter ?? d.jitter;
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 0.5)) throw invalid('jitter', jitter, 'a fraction from 0 to 0.5');
@@ -188,6 +196,6 @@ export function resolveMembershipOptions(options: MembershipOptions): ResolvedMe
   return Object.freeze({
     id: o.id, io: o.io, clock, random, logger, meta, incarnation, probeIntervalMs, probeTimeoutMs, indirectProbes,
     suspicionTimeoutMs, connectionLostSuspicionMs, retransmitMult, maxPiggyback, gossipQueueLimit,
-    pushPullIntervalMs, leaveFanout, jitter, deadRetentionMs,
+    pushPullIntervalMs, reconnectIntervalMs, leaveFanout, jitter, deadRetentionMs,
   });
 }

@@ -19,7 +19,8 @@
  *   sent `retransmitMult × ceil(log10(n + 1))` times. Steady-state cost per node per period is
  *   one ping plus the acks it owes, whatever the cluster size.
  * - Join and every `pushPullIntervalMs` (jittered): a full-state `sync` with one member, which
- *   answers with its own. The periodic sync may pick a `dead` member, which is how partitions heal.
+ *   answers with its own. The periodic sync may pick a `dead` member, which is how partitions heal;
+ *   so that they heal sooner, every `reconnectIntervalMs` one random `dead` member also gets one.
  *   A message from a member never heard of also triggers a sync with it (at most one per period):
  *   gossip's λ·log n retransmits miss a member now and then, and the stranger knows more.
  *   A `dead` claim that arrives by sync is taken as `suspect` (as memberlist does), so the far side
@@ -134,6 +135,7 @@ export class Membership implements Events<MembershipEvents> {
     this.#queue.enqueue(this.#list.self);
     this.#scheduleTick();
     this.#schedulePushPull();
+    this.#scheduleReconnect();
   }
 
   /**
@@ -421,6 +423,17 @@ export class Membership implements Events<MembershipEvents> {
       this.#pushPull();
       this.#schedulePushPull();
     }, this.#jittered(this.#o.pushPullIntervalMs));
+  }
+
+  #scheduleReconnect(): void {
+    this.#timers.setTimeout(() => {
+      if (this.#state !== 'running') return;
+      const dead: NodeId[] = [];
+      for (const m of this.#list.others()) if (m.status === 'dead') dead.push(m.id);
+      const [to] = this.#pick(dead, 1);
+      if (to !== undefined) this.#send(to, { type: 'sync', reply: true, members: this.members() });
+      this.#scheduleReconnect();
+    }, this.#jittered(this.#o.reconnectIntervalMs));
   }
 
   /** Full-state sync with one random member that has not left (dead ones too: partitions heal that way). */

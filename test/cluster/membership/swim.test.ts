@@ -288,7 +288,7 @@ describe('handle — hostile input', () => {
 
 describe('join and push-pull', () => {
   it('join — sends its full state to each seed and retries with backoff until one answers', async () => {
-    const h = harness(0);
+    const h = harness(0, { reconnectIntervalMs: 60_000 });
     h.m.join([peer(1), peer(2), A]);
     expect(h.of('sync').map((s) => [s.to, s.message.reply])).toEqual([
       [peer(1), true],
@@ -358,11 +358,27 @@ describe('join and push-pull', () => {
   });
 
   it('push-pull — every pushPullIntervalMs it syncs with one member, dead ones included', async () => {
-    const h = harness(1, { pushPullIntervalMs: 10_000 });
+    const h = harness(1, { pushPullIntervalMs: 10_000, reconnectIntervalMs: 60_000 });
     h.m.handle(h.ids[0]!, { type: 'gossip', gossip: [rec(h.ids[0]!, 1, 'dead')] });
     h.sent.length = 0;
     await h.clock.advance(10_000);
     expect(h.of('sync').map((s) => [s.to, s.message.reply])).toEqual([[h.ids[0], true]]);
+  });
+
+  it('reconnect — every reconnectIntervalMs it syncs with one dead member, and with nobody while none is dead', async () => {
+    const h = harness(3, { probeIntervalMs: 100_000, pushPullIntervalMs: 60_000, reconnectIntervalMs: 1_000, jitter: 0 });
+    h.sent.length = 0;
+    await h.clock.advance(3_000);
+    expect(h.of('sync')).toEqual([]);
+    h.m.handle(h.ids[0]!, { type: 'gossip', gossip: [rec(h.ids[1]!, 1, 'dead'), rec(h.ids[2]!, 1, 'dead')] });
+    h.sent.length = 0;
+    await h.clock.advance(4_000);
+    const syncs = h.of('sync');
+    expect(syncs).toHaveLength(4);
+    for (const s of syncs) {
+      expect([h.ids[1], h.ids[2]]).toContain(s.to);
+      expect(s.message.reply).toBe(true);
+    }
   });
 
   it('push-pull — forgets dead members after deadRetentionMs', async () => {
