@@ -65,6 +65,10 @@ export type { ValidationIssue } from './process/validate.js';
 export { Supervisor, supervisorChild, supervisorBehavior } from './process/supervisor.js';
 export type { ChildInfo, SupervisorCallOptions } from './process/supervisor.js';
 export { DynamicSupervisor, dynamicSupervisorBehavior } from './process/dynamic-supervisor.js';
+
+// Cluster-wide names and process groups (`node.registry`, `node.groups`).
+export type { Registry, RegisterOptions, NameConflict, RegistryEvent, RegistryEvents } from './services/registry/index.js';
+export type { Groups, GroupEvent } from './services/groups/index.js';
 export type { DynamicSupervisorOptions, DynamicChildSpec, DynamicChildInfo } from './process/dynamic-supervisor.js';
 export { RESTART_TYPES, STRATEGIES, SUPERVISOR_DEFAULTS } from './process/child-spec.js';
 export type { ChildSpec, SupervisorSpec, RestartType, Strategy, IntensityOptions } from './process/child-spec.js';

@@ -25,6 +25,9 @@ import { DynamicSupervisor, type DynamicSupervisorOptions } from './process/dyna
 import { ProcessRuntime, RUNTIME_DEFAULTS, type Down } from './process/runtime.js';
 import { checkTimeout } from './process/process-errors.js';
 import { RemoteProcesses } from './remote/remote.js';
+import { Groups } from './services/groups/groups.js';
+import type { ClusterPort, PeerEvent, ProcessPort } from './services/ports.js';
+import { Registry } from './services/registry/registry.js';
 import { Supervisor } from './process/supervisor.js';
 import type { Exit, ExitReason, ProcessRef } from './process/types.js';
 
@@ -73,6 +76,12 @@ export interface NodeEvents {
 /** Options of `node.spawn`. */
 export interface NodeSpawnOptions extends SpawnOptions {
   /**
+   * Registers `name` in the cluster-wide registry (`node.registry`) instead of as a local name;
+   * spawn fails with `NAME_TAKEN` (and the new process is stopped again) when it is taken.
+   * @default false
+   */
+  global?: boolean;
+  /**
    * The node to start the process on (default: this node). Another node can start only behaviors
    * registered there by name, with args that survive the codec.
    */
@@ -110,6 +119,16 @@ export class Node {
   readonly incarnation: number;
   /** The behaviors this node can spawn by name. */
   readonly behaviors: BehaviorsApi;
+  /**
+   * Cluster-wide names: replicated to every node, read from a local table.
+   * @example await node.registry.register('leader', ref); node.registry.whereis('leader');
+   */
+  readonly registry: Registry;
+  /**
+   * Process groups (pg semantics): replicated to every node, read from a local table.
+   * @example node.groups.join('workers', ref); node.groups.broadcast('workers', { type: 'tick' });
+   */
+  readonly groups: Groups;
   readonly clock: Clock;
   readonly logger: Logger;
 
@@ -142,11 +161,19 @@ export class Node {
       runtime: this.#runtime,
       clock: this.clock,
       logger: this.logger,
-      whereis: () => undefined,
-      registerGlobal: () => Promise.reject(new CohortError('INVALID_ARGUMENT', 'global names are not available')),
+      whereis: (name) => this.registry.whereis(name),
+      registerGlobal: (name, pid) => this.registry.register(name, pid),
       onUndelivered: (node, count) => this.#events.emit('undelivered', { node, count }),
     });
     this.#runtime.route(this.#remote);
+    const clusterPort = portOf(cluster, this.clock, this.logger);
+    const processPort: ProcessPort = {
+      isAlive: (pid) => this.#runtime.isAlive(pid),
+      onExit: (fn) => this.#runtime.events.on('exit', (e) => fn(e.pid, e.exit)),
+      exit: (pid, reason, message) => this.#runtime.kill(pid, reason, message),
+    };
+    this.registry = new Registry({ cluster: clusterPort, processes: processPort });
+    this.groups = new Groups({ cluster: clusterPort, processes: processPort, send: (pid, message) => this.#runtime.send(pid, message) });
     this.#runtime.events.on('spawn', (e) => this.#events.emit('processStart', e));
     this.#runtime.events.on('exit', (e) => this.#events.emit('processExit', e));
     this.#runtime.events.on('dropped', (e) => this.#events.emit('messageDropped', { target: e.pid, kind: e.kind, why: e.why }));
@@ -234,10 +261,19 @@ export class Node {
   spawn<B extends AnyBehavior>(behavior: B, args: ArgsOf<B>, options?: NodeSpawnOptions): Promise<ProcessRef<B>>;
   spawn(behavior: string, args?: unknown, options?: NodeSpawnOptions): Promise<ProcessRef>;
   async spawn(behavior: AnyBehavior | string, args?: unknown, options: NodeSpawnOptions = {}): Promise<ProcessRef> {
-    const { on, ...local } = options;
+    const { on, global, ...local } = options;
     if (on === undefined || on === this.id) {
       if (typeof behavior !== 'string') assertBehavior(behavior, 'spawn: the behavior');
-      return this.#runtime.spawn(behavior, args, local);
+      if (global !== true || local.name === undefined) return this.#runtime.spawn(behavior, args, local);
+      const { name, ...rest } = local;
+      const pid = await this.#runtime.spawn(behavior, args, rest);
+      try {
+        await this.registry.register(name, pid);
+      } catch (error) {
+        await this.#runtime.stop(pid, 'shutdown').catch(() => {});
+        throw error;
+      }
+      return pid;
     }
     if (typeof behavior !== 'string') {
       throw new CohortError('INVALID_ARGUMENT', `spawn on ${on}: pass the name of a behavior registered on that node, not a behavior object (no code travels between nodes)`);
@@ -246,7 +282,7 @@ export class Node {
       throw new CohortError('INVALID_ARGUMENT', `spawn on ${on}: 'link' must be a live process of this node`);
     }
     const timeoutMs = checkTimeout(local.timeoutMs, RUNTIME_DEFAULTS.initTimeoutMs, 'spawn timeoutMs');
-    return this.#remote.spawn(on, behavior, args, { ...local, timeoutMs });
+    return this.#remote.spawn(on, behavior, args, { ...local, global: global === true, timeoutMs });
   }
 
   /**
@@ -371,10 +407,36 @@ export class Node {
       // Leave first, so the cluster sees this node gone at once rather than after a timeout.
       await this.#cluster.stop();
       this.#remote.close();
+      this.registry.close();
+      this.groups.close();
       await this.#runtime.close(this.#shutdownTimeoutMs);
       this.#events.emit('stopped', { node: this.id });
       this.#events.clear();
     })();
     return this.#stopping;
   }
+}
+
+/** The cluster as the services see it: peers come up on `nodeUp` and on a re-established link. */
+function portOf(cluster: Cluster, clock: Clock, logger: Logger): ClusterPort {
+  return {
+    id: cluster.id,
+    clock,
+    logger,
+    send: (to, type, body) => cluster.send(to, type, body),
+    handle: (type, fn) => cluster.handle(type, fn),
+    peers: () => cluster.members().filter((m) => m.id !== cluster.id && cluster.isUp(m.id)).map((m) => m.id),
+    onPeer: (fn: (event: PeerEvent) => void) => {
+      const offs = [
+        cluster.events.on('nodeUp', ({ node }) => fn({ type: 'up', node })),
+        cluster.events.on('linkUp', ({ node }) => {
+          if (cluster.isUp(node)) fn({ type: 'up', node });
+        }),
+        cluster.events.on('nodeDown', ({ node }) => fn({ type: 'down', node })),
+      ];
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+  };
 }

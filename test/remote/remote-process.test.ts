@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pid } from '../../src/core/ids.js';
-import { TestCluster, type ChildNode, type HarnessEvent } from '../harness/cluster.js';
+import { TestCluster, now, type ChildNode, type HarnessEvent } from '../harness/cluster.js';
 import type { Outcome } from '../harness/extensions/remote.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -102,4 +102,66 @@ describe('remote processes (processes)', () => {
     await eventually(async () => expect(ok(await n0.command<Outcome>('call', other, { type: 'echo', value: 3 }, 500))).toBe(3), 10_000);
     expect(downs(n0, 'kept')).toHaveLength(1);
   });
+
+  it('partition — 3+2, the same global name registered on both sides; after the heal one owner everywhere and the loser exited with name_conflict', { timeout: CASE_TIMEOUT }, async () => {
+    const cluster = await started(5);
+    const nodes = cluster.nodes();
+    const [sideA, sideB] = [[0, 1, 2], [3, 4]] as const;
+    await cluster.partition(sideA, sideB);
+    for (const i of sideA) for (const j of sideB) await cluster.node(i).events.waitFor((e) => e.type === 'nodeDown' && e.node === cluster.node(j).id, 15_000);
+    for (const j of sideB) for (const i of sideA) await cluster.node(j).events.waitFor((e) => e.type === 'nodeDown' && e.node === cluster.node(i).id, 15_000);
+    const [n0, n3] = [cluster.node(0), cluster.node(3)];
+    const first = await n0.command<Pid>('spawnKv');
+    ok(await n0.command<Outcome>('register', 'leader', first));
+    const second = await n3.command<Pid>('spawnKv');
+    ok(await n3.command<Outcome>('register', 'leader', second));
+    await n0.command('monitor', first, 'first');
+    await n3.command('monitor', second, 'second');
+    // Groups: each side has its own members.
+    await n0.command('join', 'room', first);
+    await n3.command('join', 'room', second);
+    await eventually(async () => {
+      for (const i of sideA) expect((await cluster.node(i).command<Pid | null>('whereisGlobal', 'leader'))?.id).toBe(first.id);
+      for (const j of sideB) expect((await cluster.node(j).command<Pid | null>('whereisGlobal', 'leader'))?.id).toBe(second.id);
+    }, 5_000);
+    const healedAt = now();
+    await cluster.heal();
+    // `first` registered earlier, so it wins everywhere, within 2 s of the heal.
+    await eventually(async () => {
+      for (const n of nodes) expect([n.id, await n.command<Pid | null>('whereisGlobal', 'leader')]).toEqual([n.id, first]);
+    }, 2_000);
+    const registryMs = now() - healedAt;
+    await eventually(() => expect(downs(n3, 'second')).toEqual([expect.objectContaining({ reason: 'name_conflict' })]), 2_000);
+    expect(downs(n0, 'first')).toEqual([]);
+    expect(await n0.command<boolean>('isAlive', first)).toBe(true);
+    // The loser exited, so it left the group; the winner is the only member everywhere.
+    await eventually(async () => {
+      for (const n of nodes) expect(await n.command<Pid[]>('groupMembers', 'room')).toEqual([first]);
+    }, 2_000);
+    await cluster.converged(10_000);
+    console.info(`partition 3+2: one owner of the name everywhere ${Math.round(registryMs)} ms after the heal`);
+  });
+
+  it('groups — joins made on both sides of a partition converge after the heal', { timeout: CASE_TIMEOUT }, async () => {
+    const cluster = await started(4);
+    const nodes = cluster.nodes();
+    await cluster.partition([0, 1], [2, 3]);
+    for (const [i, j] of [[0, 2], [0, 3], [1, 2], [1, 3], [2, 0], [2, 1], [3, 0], [3, 1]] as const) {
+      await cluster.node(i).events.waitFor((e) => e.type === 'nodeDown' && e.node === cluster.node(j).id, 15_000);
+    }
+    const pids: Pid[] = [];
+    for (const n of nodes) {
+      const pid = await n.command<Pid>('spawnKv');
+      await n.command('join', 'workers', pid);
+      pids.push(pid);
+    }
+    await cluster.node(1).command('leave', 'workers', pids[1]);
+    await cluster.heal();
+    await cluster.converged(20_000);
+    const expected = [pids[0], pids[2], pids[3]].map((p) => p!.node).sort();
+    await eventually(async () => {
+      for (const n of nodes) expect([n.id, (await n.command<Pid[]>('groupMembers', 'workers')).map((p) => p.node).sort()]).toEqual([n.id, expected]);
+    }, 2_000);
+  });
 });
+

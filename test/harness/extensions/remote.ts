@@ -74,6 +74,13 @@ export const commands = {
   monitor: (ctx: ChildContext, target: Pid | string, tag: string) => {
     ctx.node.monitor(target, (down) => ctx.emit('down', { tag, pid: down.pid, reason: down.reason, message: down.message ?? null }));
   },
+  /** Registers a global name; the outcome as data. */
+  register: (ctx: ChildContext, name: string, pid: Pid) => outcome(ctx.node.registry.register(name, pid)),
+  whereisGlobal: (ctx: ChildContext, name: string) => ctx.node.registry.whereis(name) ?? null,
+  globalNames: (ctx: ChildContext) => ctx.node.registry.names(),
+  join: (ctx: ChildContext, group: string, pid: Pid) => ctx.node.groups.join(group, pid),
+  leave: (ctx: ChildContext, group: string, pid: Pid) => ctx.node.groups.leave(group, pid),
+  groupMembers: (ctx: ChildContext, group: string) => ctx.node.groups.members(group),
   /** Starts `n` calls at once and returns at once; `settleCalls(key)` collects them. */
   startCalls: (ctx: ChildContext, key: string, target: Pid, n: number, msg: KvCall, timeoutMs: number) => {
     const startedAt = performance.now();
