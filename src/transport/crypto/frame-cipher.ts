@@ -10,6 +10,8 @@
  *   stream is out of step and may be under attack), so a caller cannot accidentally carry on.
  * - A frame's ciphertext is its plaintext plus 16 bytes; plaintexts up to
  *   `MAX_PLAINTEXT_BYTES` (65519) are accepted, so each sealed frame fits Noise's 65535-byte limit.
+ * - `prepare` is an optimisation only: it sets up the cipher for the next frame in each direction
+ *   ahead of time, so a small frame costs less when it is sealed or opened; no output changes.
  *
  * Deliberately not done: no chunking (the link layer cuts messages to fit), no length prefix or
  * framing on the wire (see `codec/framing.ts`), no padding (frame lengths are visible), no rekeying
@@ -63,6 +65,22 @@ export class FrameCipher {
   }
 
   /**
+   * Sets up node:crypto for the next frame to seal and the next frame to open, so that `seal` and
+   * `open` then only run the cipher: for a 100-byte frame that setup is about half the cost. Call
+   * it off the path of a message, e.g. right after writing one. Safe at any time and any number of
+   * times (a setup is made once per nonce and direction); does nothing once the stream has failed.
+   *
+   * @example
+   * socket.write(cipher.seal(frame));
+   * cipher.prepare(); // the next seal and open skip the setup
+   */
+  prepare(): void {
+    if (this.#broken !== undefined) return;
+    this.#send.prepare('encrypt');
+    this.#receive.prepare('decrypt');
+  }
+
+  /**
    * Encrypts the next outgoing frame.
    *
    * @returns the plaintext's length plus 16 bytes.
@@ -70,6 +88,23 @@ export class FrameCipher {
    *   bytes; `PROTOCOL_ERROR` once 2^64 − 1 frames have been sealed.
    */
   seal(plaintext: Uint8Array): Uint8Array {
+    return this.#send.encrypt(this.#checkFrame(plaintext));
+  }
+
+  /**
+   * Encrypts the next outgoing frame like `seal`, returning the ciphertext and the 16-byte tag as
+   * two arrays to be written back to back (their concatenation is the sealed frame), which saves
+   * joining them when the caller copies them into a larger buffer anyway.
+   *
+   * @throws the same as `seal`.
+   * @example
+   * stream.writeMany([cipher.sealParts(frame)]); // one frame: ciphertext then tag
+   */
+  sealParts(plaintext: Uint8Array): [ciphertext: Uint8Array, tag: Uint8Array] {
+    return this.#send.encryptParts(this.#checkFrame(plaintext));
+  }
+
+  #checkFrame(plaintext: Uint8Array): Uint8Array {
     if (!(plaintext instanceof Uint8Array)) {
       throw new CohortError('INVALID_ARGUMENT', `a frame must be a Uint8Array, got ${describe(plaintext)}`);
     }
@@ -80,7 +115,7 @@ export class FrameCipher {
         { details: { length: plaintext.byteLength, max: MAX_PLAINTEXT_BYTES } },
       );
     }
-    return this.#send.encrypt(plaintext);
+    return plaintext;
   }
 
   /**

@@ -7,7 +7,7 @@
  * `primitives.ts` (node:crypto wrappers).
  * This index only re-exports by name; it adds no behaviour and exports no primitive wrappers.
  */
-export { CipherState, MAX_NOISE_MESSAGE_BYTES, NOISE_TAG_BYTES, type CipherStateOptions } from './cipher-state.js';
+export { CipherState, MAX_NOISE_MESSAGE_BYTES, NOISE_TAG_BYTES, type CipherOperation, type CipherStateOptions } from './cipher-state.js';
 export { HandshakeState, NOISE_PROTOCOL_NAME, PSK_BYTES, type HandshakeStateOptions } from './noise.js';
 export {
   AUTH_NONCE_BYTES,

@@ -8,8 +8,11 @@
  * through the result's `.buffer`. X25519 keys cross this module as raw 32-byte strings (RFC 7748
  * encoding); the conversion to and from Node's `KeyObject` goes through fixed DER prefixes that are
  * checked on every export. `x25519` refuses a peer key that yields the all-zero shared secret (a
- * low-order point) instead of returning zeros. `aeadDecrypt` returns `undefined` on any
- * authentication failure and never returns unauthenticated plaintext.
+ * low-order point) instead of returning zeros. `aeadDecrypt` (and `AeadOpener`) returns
+ * `undefined` on any authentication failure and never returns unauthenticated plaintext.
+ * `AeadSealer` and `AeadOpener` split one AEAD call into its setup (at construction, for a known
+ * key and nonce) and the cipher itself, so the setup can be paid ahead of the message; each is
+ * single-use, so a prepared nonce cannot encrypt twice.
  *
  * Deliberately not done: no protocol logic (nonces, counters and state live in `noise.ts`), no
  * error codes of the wire protocol (callers decide what a failure means), and no promise that key
@@ -25,6 +28,8 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
+  type CipherChaCha20Poly1305,
+  type DecipherChaCha20Poly1305,
   type KeyObject,
 } from 'node:crypto';
 import { CohortError, describe } from '../../core/errors.js';
@@ -50,6 +55,14 @@ export interface X25519KeyPair {
   readonly privateKey: KeyObject;
   /** The RFC 7748 encoding of the public key (32 bytes). */
   readonly publicKey: Uint8Array;
+}
+
+/**
+ * A fresh, unpooled `Uint8Array` of `length` uninitialised bytes, for an output the caller
+ * overwrites completely (so a large one is not zero-filled first for nothing).
+ */
+function freshBytes(length: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
 }
 
 /** Copies any byte view into a fresh, unpooled `Uint8Array`. */
@@ -139,16 +152,109 @@ export function x25519(privateKey: KeyObject, peerPublicKey: Uint8Array): Uint8A
   }
 }
 
+/**
+ * One ChaCha20-Poly1305 (RFC 8439) encryption under a fixed key and nonce, set up before its
+ * plaintext is known. For a small message, most of node:crypto's cost is this setup (creating the
+ * OpenSSL context and scheduling the key), so a caller that knows the next nonce can pay it while
+ * idle and keep only the cipher itself on the path of the message.
+ *
+ * Single use: `seal` may be called once; a second call throws `INTERNAL` (it would reuse the
+ * nonce). node:crypto copies the key and nonce at construction, so the caller may reuse its buffers.
+ *
+ * @example
+ * const next = new AeadSealer(key, nonce);   // ahead of time
+ * const wire = next.seal(ad, plaintext);     // later: ciphertext ‖ tag
+ */
+export class AeadSealer {
+  #cipher: CipherChaCha20Poly1305 | undefined;
+
+  constructor(key: Uint8Array | KeyObject, nonce: Uint8Array) {
+    this.#cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
+  }
+
+  /** Encrypts: returns ciphertext followed by the 16-byte tag, in a fresh unpooled array. */
+  seal(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const [body, tag] = this.#encrypt(ad, plaintext);
+    const out = freshBytes(body.byteLength + TAG_BYTES);
+    out.set(body, 0);
+    out.set(tag, body.byteLength);
+    return out;
+  }
+
+  /**
+   * Encrypts like `seal`, but returns the ciphertext and the 16-byte tag as two fresh unpooled
+   * arrays, for a caller that writes them out one after the other without joining them first.
+   */
+  sealParts(ad: Uint8Array, plaintext: Uint8Array): [ciphertext: Uint8Array, tag: Uint8Array] {
+    const [body, tag] = this.#encrypt(ad, plaintext);
+    return [owned(body), owned(tag)];
+  }
+
+  #encrypt(ad: Uint8Array, plaintext: Uint8Array): [Buffer, Buffer] {
+    const cipher = this.#cipher;
+    if (cipher === undefined) throw new CohortError('INTERNAL', 'an AeadSealer was used twice; that would reuse its nonce');
+    this.#cipher = undefined;
+    if (ad.byteLength > 0) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength }); // empty AAD: same tag
+    const body = cipher.update(plaintext);
+    cipher.final(); // a stream cipher: final() yields no bytes, it only completes the tag
+    return [body, cipher.getAuthTag()];
+  }
+}
+
+/**
+ * One ChaCha20-Poly1305 (RFC 8439) decryption under a fixed key and nonce, set up before its
+ * ciphertext arrives (see {@link AeadSealer} for why).
+ *
+ * Single use: `open` may be called once, whatever its outcome; a second call throws `INTERNAL`.
+ *
+ * @example
+ * const next = new AeadOpener(key, nonce);
+ * const plain = next.open(ad, wire);        // undefined if it fails authentication
+ */
+export class AeadOpener {
+  #decipher: DecipherChaCha20Poly1305 | undefined;
+
+  constructor(key: Uint8Array | KeyObject, nonce: Uint8Array) {
+    this.#decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
+  }
+
+  /**
+   * Decrypts and authenticates ciphertext-and-tag.
+   *
+   * @returns the plaintext, or `undefined` if the input is shorter than a tag or fails
+   *   authentication (wrong key, nonce or associated data, or altered bytes).
+   */
+  open(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+    const decipher = this.#decipher;
+    if (decipher === undefined) throw new CohortError('INTERNAL', 'an AeadOpener was used twice');
+    this.#decipher = undefined;
+    if (ciphertext.byteLength < TAG_BYTES) return undefined;
+    const bodyLength = ciphertext.byteLength - TAG_BYTES;
+    decipher.setAuthTag(ciphertext.subarray(bodyLength));
+    if (ad.byteLength > 0) decipher.setAAD(ad, { plaintextLength: bodyLength });
+    const plain = decipher.update(ciphertext.subarray(0, bodyLength));
+    try {
+      decipher.final();
+    } catch {
+      plain.fill(0);
+      return undefined;
+    }
+    return owned(plain);
+  }
+}
+
+/**
+ * The bytes of a buffer node:crypto returned, as a plain `Uint8Array`. Node hands back buffers of
+ * their own; copy only if one ever comes as a view into a larger (pooled) one.
+ */
+function owned(bytes: Buffer): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
+  return whole ? new Uint8Array(bytes.buffer, 0, bytes.byteLength) : copyBytes(bytes);
+}
+
 /** ChaCha20-Poly1305 (RFC 8439) encryption: returns ciphertext followed by the 16-byte tag. */
 export function aeadEncrypt(key: Uint8Array | KeyObject, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
-  if (ad.byteLength > 0) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength }); // empty AAD: same tag
-  const body = cipher.update(plaintext);
-  cipher.final(); // a stream cipher: final() yields no bytes, it only completes the tag
-  const out = new Uint8Array(body.byteLength + TAG_BYTES);
-  out.set(body, 0);
-  out.set(cipher.getAuthTag(), body.byteLength);
-  return out;
+  return new AeadSealer(key, nonce).seal(ad, plaintext);
 }
 
 /**
@@ -164,20 +270,7 @@ export function aeadDecrypt(
   ciphertext: Uint8Array,
 ): Uint8Array | undefined {
   if (ciphertext.byteLength < TAG_BYTES) return undefined;
-  const bodyLength = ciphertext.byteLength - TAG_BYTES;
-  const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAuthTag(ciphertext.subarray(bodyLength));
-  if (ad.byteLength > 0) decipher.setAAD(ad, { plaintextLength: bodyLength });
-  const plain = decipher.update(ciphertext.subarray(0, bodyLength));
-  try {
-    decipher.final();
-  } catch {
-    plain.fill(0);
-    return undefined;
-  }
-  // Node hands back a buffer of its own; copy only if it ever comes as a view into a larger one.
-  const owned = plain.byteOffset === 0 && plain.buffer.byteLength === plain.byteLength;
-  return owned ? new Uint8Array(plain.buffer, 0, plain.byteLength) : copyBytes(plain);
+  return new AeadOpener(key, nonce).open(ad, ciphertext);
 }
 
 /** SHA-256 of the concatenation of `parts`. */
