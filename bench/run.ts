@@ -31,15 +31,14 @@
  *
  * Usage: `npm run bench [-- --quick] [-- --in-process] [-- --source] [-- section-name ...]`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as CohortModule from '../src/index.js';
 import type { Behavior, Node, ProcessRef } from '../src/index.js';
+import { compileSources } from './compile.js';
 
 /** The cohort module under test: compiled JavaScript, or the sources with `--source`. */
 type Cohort = typeof CohortModule;
@@ -542,38 +541,6 @@ function report(result: SectionResult): string {
 
 const root = join(dirname(benchFile), '..');
 const outFile = join(root, '.bench-results', 'local.json');
-/**
- * Compiles `src/` with tsc into a temporary directory and returns its entry point and a cleanup.
- * The directory lives outside the repository (so linters and test runners never see the output),
- * with a `node_modules` link back to the repository's, so the compiled code resolves its
- * dependencies. Type errors do not stop the bench (tsc still emits), but they are reported.
- */
-async function compile(): Promise<{ entry: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'cohort-bench-'));
-  const cleanup = () => rm(dir, { recursive: true, force: true });
-  try {
-    await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
-    await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'junction');
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    process.stderr.write('compiling src/ with tsc...\n');
-    const outDir = join(dir, 'dist');
-    const result = spawnSync(
-      process.execPath,
-      [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false', '--noEmitOnError', 'false'],
-      { cwd: root, encoding: 'utf8' },
-    );
-    const entry = join(outDir, 'index.js');
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-    if (!existsSync(entry)) throw new Error(`tsc did not produce ${entry}:\n${output}`);
-    if (result.status !== 0) {
-      process.stderr.write(`warning: tsc reported errors in src/; the bench goes on with what it emitted:\n${output.split('\n').slice(0, 10).join('\n')}\n`);
-    }
-    return { entry, cleanup };
-  } catch (error) {
-    await cleanup();
-    throw error;
-  }
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -593,11 +560,11 @@ async function main(): Promise<void> {
   if (args.includes('--source')) {
     target = { url: pathToFileURL(join(root, 'src', 'index.ts')).href, kind: 'source' };
   } else {
-    const compiled = await compile();
+    const compiled = await compileSources(root);
     cleanup = compiled.cleanup;
     // Ctrl-C: remove the compiled copy before leaving (the children get the signal too).
     process.once('SIGINT', () => {
-      rmSync(dirname(dirname(compiled.entry)), { recursive: true, force: true });
+      compiled.removeSync();
       process.exit(130);
     });
     target = { url: pathToFileURL(compiled.entry).href, kind: 'compiled' };

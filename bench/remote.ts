@@ -1,0 +1,838 @@
+/**
+ * `npm run bench:remote`: remote call throughput and latency between two processes on loopback,
+ * cohort against the limit (a raw socket) and against Moleculer.
+ *
+ * Every subject answers the same ~100-byte message (`{ type: 'echo', data: <80 characters> }`)
+ * with itself, and is measured three ways: sequential calls (await each before the next) with
+ * p50/p99 latency, and waves of 16 and of 256 calls in flight (issued together, awaited together,
+ * repeated). The subjects:
+ * - raw: `node:net`, each frame a u32 big-endian length and a msgpackr payload `[id, message]`;
+ *   the server decodes each request and encodes its reply; both sides gather the frames written
+ *   in one tick into one socket write (queue + `queueMicrotask` flush). No timeouts, no checks:
+ *   the most a remote call on Node.js can do here, which is the bar cohort is held to;
+ * - cohort plain and cohort encrypted: `node.call(pid, message, { timeoutMs: 5000 })` from one
+ *   node to an echo GenServer on another; both nodes have a secret, with `encryption: false`
+ *   (authenticated frames) or `true` (Noise, ChaCha20-Poly1305);
+ * - moleculer: `broker.call('echo.echo', message)` to an action that returns its params, over
+ *   Moleculer's TCP transporter with its default JSON serializer, UDP discovery off and the
+ *   server's address given as a static url. Moleculer's TCP listener has no host option and binds
+ *   every interface; the benchmark replaces its `listen` so it binds 127.0.0.1 (see
+ *   `LoopbackTcpTransporter`), and makes both brokers advertise 127.0.0.1.
+ *
+ * Method:
+ * - cohort is measured as compiled JavaScript: the run first compiles `src/` with `tsc` into a
+ *   temporary directory (see `compile.ts`; removed afterwards); `--source` measures the
+ *   TypeScript sources through tsx instead (about 2× slower per call).
+ * - Each subject has its own two processes, both on 127.0.0.1 with ports picked by the OS: the
+ *   server (echo side), and the client that measures. This process only steers them over IPC, so
+ *   no subject's JIT feedback or heap slows another. The server tells its address to this process,
+ *   which starts the client with it.
+ * - Every subject warms up in each mode; then `rounds` timed rounds of `durationMs` run
+ *   interleaved across subjects and modes, so background load and CPU drift spread evenly; the
+ *   median round is reported (every round is in the JSON).
+ * - Latency: `latencySamples` sequential calls timed one by one after the rounds.
+ * - Time comes from `performance.now()`. On 2 cores the whole run takes about 85 s; `--quick`
+ *   about 20 s (a smoke run, too short to compare). Other work on the machine skews every figure:
+ *   the run warns when the load average was high before it started.
+ * - A subject that fails (to start, or during a round) is reported with its error, and the others
+ *   are measured anyway; ratios that need it are left out.
+ *
+ * It reports the ratios of calls/s cohort/raw, cohort-encrypted/cohort-plain (what encryption
+ * costs) and cohort/moleculer, checks them against the targets, and writes everything to
+ * `.bench-results/remote.json` (gitignored).
+ *
+ * Usage: `npm run bench:remote [-- --quick] [-- --source]`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Packr } from 'msgpackr';
+import type * as CohortModule from '../src/index.js';
+import type { Behavior, Pid, ProcessRef } from '../src/index.js';
+import { compileSources } from './compile.js';
+
+type Cohort = typeof CohortModule;
+
+// --- configuration ---------------------------------------------------------------------------
+
+interface BenchConfig {
+  /** Warm-up per subject and mode before the timed rounds. */
+  readonly warmupMs: number;
+  /** Length of one timed round of one subject in one mode. */
+  readonly durationMs: number;
+  /** Timed rounds per subject and mode; the median is reported. */
+  readonly rounds: number;
+  /** Sequential calls timed one by one for the latency percentiles. */
+  readonly latencySamples: number;
+}
+
+const FULL: BenchConfig = { warmupMs: 500, durationMs: 1_000, rounds: 5, latencySamples: 20_000 };
+const QUICK: BenchConfig = { warmupMs: 150, durationMs: 250, rounds: 2, latencySamples: 2_000 };
+
+/** Calls in flight per mode: 1 is the sequential mode. */
+const IN_FLIGHT = [1, 16, 256] as const;
+type InFlight = (typeof IN_FLIGHT)[number];
+const MODE_KEY = { 1: 'sequential', 16: 'inFlight16', 256: 'inFlight256' } as const satisfies Record<InFlight, string>;
+type ModeKey = (typeof MODE_KEY)[InFlight];
+
+const LOOPBACK = '127.0.0.1';
+const SECRET = 'cohort remote benchmark secret';
+const CALL_TIMEOUT_MS = 5_000;
+/** The longest wait for a child to start, answer a command, or exit. */
+const START_TIMEOUT_MS = 30_000;
+const COMMAND_TIMEOUT_MS = 120_000;
+const EXIT_TIMEOUT_MS = 5_000;
+
+interface EchoMessage {
+  readonly type: 'echo';
+  readonly data: string;
+}
+/** The message every subject echoes: about 100 bytes on the wire as JSON or MessagePack. */
+const MESSAGE: EchoMessage = { type: 'echo', data: 'cohort remote benchmark: eighty characters of payload to echo back and forth ...' };
+
+// --- subjects --------------------------------------------------------------------------------
+
+/** The echo side, running in the server process. */
+interface EchoServer {
+  /** What a client needs to reach it (plain data: it crosses IPC). */
+  readonly address: unknown;
+  stop(): Promise<void>;
+}
+
+/** The calling side, running in the client process. */
+interface EchoClient {
+  /** One call with {@link MESSAGE}; resolves with the reply. */
+  call(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+interface Subject {
+  /** A stable key: `raw`, `cohort-plain`, `cohort-encrypted`, `moleculer`. */
+  readonly name: string;
+  readonly label: string;
+  serve(cohort: () => Promise<Cohort>): Promise<EchoServer>;
+  connect(address: unknown, cohort: () => Promise<Cohort>): Promise<EchoClient>;
+}
+
+/**
+ * Length-prefixed frames on a socket. Frames sent in the same tick leave in one socket write;
+ * `onFrame` gets each frame's payload (a view into the received bytes).
+ */
+class FramedSocket {
+  #queue: Buffer[] = [];
+  #queuedBytes = 0;
+  #pending: Buffer | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly onFrame: (payload: Buffer) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+  }
+
+  send(payload: Buffer): void {
+    const header = Buffer.allocUnsafe(4);
+    header.writeUInt32BE(payload.length, 0);
+    if (this.#queue.length === 0) queueMicrotask(this.#flush);
+    this.#queue.push(header, payload);
+    this.#queuedBytes += 4 + payload.length;
+  }
+
+  readonly #flush = (): void => {
+    const bytes = Buffer.concat(this.#queue, this.#queuedBytes);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.socket.write(bytes);
+  };
+
+  #receive(chunk: Buffer): void {
+    const buf = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+    let at = 0;
+    while (buf.length - at >= 4) {
+      const length = buf.readUInt32BE(at);
+      if (buf.length - at - 4 < length) break;
+      this.onFrame(buf.subarray(at + 4, at + 4 + length));
+      at += 4 + length;
+    }
+    this.#pending = at === buf.length ? undefined : buf.subarray(at);
+  }
+}
+
+/** Plain MessagePack (maps, no records), as msgpackr's own `pack` writes it. */
+const packr = new Packr({ useRecords: false });
+
+const raw: Subject = {
+  name: 'raw',
+  label: 'raw socket (net + msgpackr)',
+  async serve() {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+      const framed = new FramedSocket(socket, (payload) => {
+        const [id, message] = packr.unpack(payload) as [number, unknown];
+        framed.send(packr.pack([id, message]));
+      });
+    });
+    const port = await listen(server);
+    return {
+      address: { port },
+      stop: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  },
+  async connect(address) {
+    const { port } = address as { port: number };
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: LOOPBACK, port }, () => (s.off('error', reject), resolve(s)));
+      s.once('error', reject);
+    });
+    const waiting = new Map<number, (reply: unknown) => void>();
+    let lastId = 0;
+    const framed = new FramedSocket(socket, (payload) => {
+      const [id, message] = packr.unpack(payload) as [number, unknown];
+      const resolve = waiting.get(id);
+      waiting.delete(id);
+      resolve?.(message);
+    });
+    socket.on('error', () => {}); // a broken socket shows up as calls that never answer: the command times out
+    return {
+      call: () =>
+        new Promise((resolve) => {
+          const id = ++lastId;
+          waiting.set(id, resolve);
+          framed.send(packr.pack([id, MESSAGE]));
+        }),
+      stop: async () => void socket.destroy(),
+    };
+  },
+};
+
+/** The echo GenServer: replies with the message it got. */
+const echo: Behavior<void, null, EchoMessage, EchoMessage> = {
+  init: () => null,
+  handleCall: (message, state) => [message, state],
+};
+
+/** Where the echo process is: the server node's id and the pid, as plain data. */
+interface CohortAddress {
+  readonly node: string;
+  readonly pid: Pid;
+}
+
+const cohortSubject = (encryption: boolean): Subject => ({
+  name: encryption ? 'cohort-encrypted' : 'cohort-plain',
+  label: encryption ? 'cohort node.call, encrypted' : 'cohort node.call, plain',
+  async serve(load) {
+    const { Node } = await load();
+    const node = await Node.start({ name: 'server', host: LOOPBACK, port: 0, secret: SECRET, encryption });
+    try {
+      node.behaviors.register('echo', echo);
+      const ref = await node.spawn('echo');
+      const address: CohortAddress = { node: node.id, pid: { node: ref.node, incarnation: ref.incarnation, id: ref.id } };
+      return { address, stop: () => node.stop() };
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+  },
+  async connect(address, load) {
+    const { node: serverId, pid } = address as CohortAddress;
+    const { Node } = await load();
+    const node = await Node.start({ name: 'client', host: LOOPBACK, port: 0, seeds: [serverId], secret: SECRET, encryption });
+    try {
+      await bounded(
+        new Promise<void>((resolve) => {
+          const up = () => node.members().some((m) => m.id === serverId && m.status === 'alive');
+          if (up()) return resolve();
+          const off = node.on('nodeUp', () => {
+            if (!up()) return;
+            off();
+            resolve();
+          });
+        }),
+        10_000,
+        `${serverId} did not show up as alive in the client's members`,
+      );
+      const ref = pid as ProcessRef<typeof echo>;
+      return { call: () => node.call(ref, MESSAGE, { timeoutMs: CALL_TIMEOUT_MS }), stop: () => node.stop() };
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+  },
+});
+
+/** What the benchmark touches of moleculer 0.15's TcpReader (`src/transporters/tcp/tcp-reader.js`). */
+interface MoleculerTcpReader {
+  opts: { port?: number | null };
+  server: Server | null;
+  connected: boolean;
+  listen(): Promise<number>;
+  onTcpClientConnected(socket: Socket): void;
+}
+
+/** A Moleculer broker on the TCP transporter, on 127.0.0.1 only, logger off, JSON serializer. */
+async function moleculerBroker(nodeID: string, urls: string | undefined) {
+  const { ServiceBroker, Transporters } = await import('moleculer');
+  /**
+   * Moleculer's TCP transporter, with its listener on 127.0.0.1: its TcpReader listens on every
+   * interface and has no host option, so the reader's `listen` is replaced, as the transporter
+   * creates the reader, by the same steps bound to 127.0.0.1.
+   */
+  class LoopbackTcpTransporter extends Transporters.TCP {
+    private loopbackReader: MoleculerTcpReader | null = null;
+    get reader(): MoleculerTcpReader | null {
+      return this.loopbackReader;
+    }
+    set reader(reader: MoleculerTcpReader | null) {
+      if (reader !== null) reader.listen = () => listenOnLoopback(reader);
+      this.loopbackReader = reader;
+    }
+  }
+  const transporter = new LoopbackTcpTransporter({ udpDiscovery: false, useHostname: true, ...(urls === undefined ? {} : { urls }) });
+  const broker = new ServiceBroker({ nodeID, namespace: 'cohort-bench', logger: false, skipProcessEventRegistration: true, transporter });
+  // Advertise 127.0.0.1 rather than the host name and the interfaces' addresses.
+  const local = broker.registry.nodes.localNode;
+  if (local === undefined) throw new Error('moleculer: the broker has no local node');
+  local.hostname = LOOPBACK;
+  local.ipList = [LOOPBACK];
+  return broker;
+}
+
+/** moleculer's `TcpReader.listen`, bound to 127.0.0.1. */
+function listenOnLoopback(reader: MoleculerTcpReader): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => reader.onTcpClientConnected(socket));
+    reader.server = server;
+    server.once('error', reject);
+    server.listen({ host: LOOPBACK, port: reader.opts.port ?? 0, exclusive: true }, () => {
+      const port = (server.address() as AddressInfo).port;
+      reader.opts.port = port;
+      reader.connected = true;
+      resolve(port);
+    });
+  });
+}
+
+const moleculer: Subject = {
+  name: 'moleculer',
+  label: 'moleculer TCP (JSON)',
+  async serve() {
+    const broker = await moleculerBroker('server', undefined);
+    broker.createService({ name: 'echo', actions: { echo: (ctx) => ctx.params } });
+    await broker.start();
+    const port = broker.registry.nodes.localNode?.port;
+    return { address: { port }, stop: () => broker.stop() };
+  },
+  async connect(address) {
+    const { port } = address as { port: number };
+    const broker = await moleculerBroker('client', `${LOOPBACK}:${port}/server`);
+    try {
+      await broker.start();
+      await broker.waitForServices('echo', 10_000);
+      return { call: () => broker.call('echo.echo', MESSAGE, { timeout: CALL_TIMEOUT_MS }), stop: () => broker.stop() };
+    } catch (error) {
+      await broker.stop();
+      throw error;
+    }
+  },
+};
+
+const SUBJECTS: readonly Subject[] = [raw, cohortSubject(false), cohortSubject(true), moleculer];
+
+// --- measurement (in the client process) -----------------------------------------------------
+
+/** Runs waves of `inFlight` calls (or runs of sequential calls) for at least `ms`; returns calls/s. */
+async function throughput(call: () => Promise<unknown>, inFlight: InFlight, ms: number): Promise<number> {
+  let calls = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  const wave = new Array<Promise<unknown>>(inFlight);
+  do {
+    if (inFlight === 1) {
+      for (let i = 0; i < 64; i++) await call();
+      calls += 64;
+    } else {
+      for (let i = 0; i < inFlight; i++) wave[i] = call();
+      await Promise.all(wave);
+      calls += inFlight;
+    }
+    elapsed = performance.now() - t0;
+  } while (elapsed < ms);
+  return (calls * 1000) / elapsed;
+}
+
+/** Latency percentiles, in microseconds. */
+interface Latency {
+  readonly samples: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly p999Us: number;
+  readonly maxUs: number;
+}
+
+async function latency(call: () => Promise<unknown>, samples: number): Promise<Latency> {
+  const times = new Float64Array(samples);
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await call();
+    times[i] = performance.now() - t0;
+  }
+  times.sort();
+  const at = (q: number) => times[Math.min(samples - 1, Math.floor(q * samples))]! * 1000;
+  return { samples, p50Us: at(0.5), p99Us: at(0.99), p999Us: at(0.999), maxUs: times[samples - 1]! * 1000 };
+}
+
+// --- child processes -------------------------------------------------------------------------
+
+type Command =
+  | { readonly cmd: 'warmup'; readonly inFlight: InFlight }
+  | { readonly cmd: 'round'; readonly inFlight: InFlight }
+  | { readonly cmd: 'latency' }
+  | { readonly cmd: 'stop' };
+
+interface Answer {
+  readonly ok: boolean;
+  readonly value?: unknown;
+  readonly error?: string;
+}
+
+/** What a child is told through its environment. */
+interface ChildSpec {
+  readonly role: 'server' | 'client';
+  readonly subject: string;
+  readonly config: BenchConfig;
+  /** The cohort module to import. */
+  readonly url: string;
+  /** The server's address (clients only). */
+  readonly address?: unknown;
+}
+
+const benchFile = fileURLToPath(import.meta.url);
+const CHILD_ENV = 'COHORT_REMOTE_BENCH_CHILD';
+
+const errorText = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+};
+
+/** Rejects with `what` if `promise` has not settled within `ms`. */
+function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (within ${ms} ms)`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The child side: start the server or client named in the environment, then answer commands. */
+async function childMain(spec: ChildSpec): Promise<void> {
+  // The parent went away (or is done): leave nothing behind.
+  process.on('disconnect', () => process.exit(0));
+  const answer = (a: Answer, then: () => void = () => {}) => process.send!(a, then);
+  try {
+    const subject = SUBJECTS.find((s) => s.name === spec.subject);
+    if (subject === undefined) throw new Error(`unknown subject ${spec.subject}`);
+    const load = () => import(spec.url) as Promise<Cohort>;
+    if (spec.role === 'server') {
+      const server = await subject.serve(load);
+      process.on('message', (c: Command) => {
+        if (c.cmd !== 'stop') return answer({ ok: false, error: `a server does not ${c.cmd}` });
+        server.stop().then(
+          () => answer({ ok: true }, () => process.exit(0)),
+          (error: unknown) => answer({ ok: false, error: errorText(error) }, () => process.exit(1)),
+        );
+      });
+      answer({ ok: true, value: server.address });
+      return;
+    }
+    const client = await subject.connect(spec.address, load);
+    const reply = await client.call();
+    if (JSON.stringify(reply) !== JSON.stringify(MESSAGE)) throw new Error(`the echo came back as ${JSON.stringify(reply)}`);
+    const { config } = spec;
+    const run = async (c: Command): Promise<unknown> => {
+      switch (c.cmd) {
+        case 'warmup':
+          return throughput(client.call, c.inFlight, config.warmupMs);
+        case 'round':
+          return throughput(client.call, c.inFlight, config.durationMs);
+        case 'latency':
+          return latency(client.call, config.latencySamples);
+        case 'stop':
+          return client.stop();
+      }
+    };
+    process.on('message', (c: Command) => {
+      run(c).then(
+        (value) => answer({ ok: true, value }, c.cmd === 'stop' ? () => process.exit(0) : undefined),
+        (error: unknown) => answer({ ok: false, error: errorText(error) }),
+      );
+    });
+    answer({ ok: true });
+  } catch (error) {
+    answer({ ok: false, error: errorText(error) }, () => process.exit(1));
+  }
+}
+
+/** Every child started, so none outlives this process. */
+const children = new Set<ChildProcess>();
+const killChildren = () => {
+  for (const child of children) child.kill('SIGKILL');
+};
+
+/** A child process steered over IPC, one command at a time, each answer bounded in time. */
+class Child {
+  readonly #child: ChildProcess;
+  readonly #name: string;
+  readonly #exited: Promise<void>;
+  #waiting: { resolve: (value: unknown) => void; reject: (error: Error) => void } | undefined;
+  /** Resolves with the child's first answer (a server's address). */
+  readonly ready: Promise<unknown>;
+
+  constructor(spec: ChildSpec) {
+    this.#name = `${spec.subject} ${spec.role}`;
+    this.#child = spawn(process.execPath, ['--import', 'tsx', benchFile], {
+      env: { ...process.env, [CHILD_ENV]: JSON.stringify(spec) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.add(this.#child);
+    this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.on('message', (a: Answer) => {
+      const w = this.#take();
+      if (a.ok) w?.resolve(a.value);
+      else w?.reject(new Error(`${this.#name}: ${a.error}`));
+    });
+    this.#child.on('error', (error) => this.#take()?.reject(error));
+    this.#child.on('exit', (code, signal) => {
+      children.delete(this.#child);
+      this.#take()?.reject(new Error(`${this.#name} exited (code ${code}, signal ${signal})`));
+    });
+    this.ready = this.#next(START_TIMEOUT_MS);
+  }
+
+  #take() {
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    return w;
+  }
+
+  #next(ms: number): Promise<unknown> {
+    if (this.#waiting !== undefined) return Promise.reject(new Error(`${this.#name}: a command is already running`));
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.reject(new Error(`${this.#name} has exited`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#take();
+        this.kill();
+        reject(new Error(`${this.#name}: no answer within ${ms} ms`));
+      }, ms);
+      this.#waiting = {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+    });
+  }
+
+  send(command: Command): Promise<unknown> {
+    const answer = this.#next(COMMAND_TIMEOUT_MS);
+    this.#child.send(command);
+    return answer;
+  }
+
+  /** Asks the child to stop and waits for it to exit; kills it if it does not in time. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null && this.#child.connected) {
+      await this.send({ cmd: 'stop' }).catch(() => {});
+    }
+    await bounded(this.#exited, EXIT_TIMEOUT_MS, `${this.#name} did not exit`).catch(() => this.kill());
+    await this.#exited;
+  }
+
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+}
+
+// --- orchestration (in this process) ---------------------------------------------------------
+
+/** A subject's server and client processes, or why it could not be measured. */
+interface Pair {
+  readonly subject: Subject;
+  server?: Child;
+  client?: Child;
+  error?: string;
+}
+
+async function startPair(subject: Subject, config: BenchConfig, url: string): Promise<Pair> {
+  const pair: Pair = { subject };
+  try {
+    pair.server = new Child({ role: 'server', subject: subject.name, config, url });
+    const address = await pair.server.ready;
+    pair.client = new Child({ role: 'client', subject: subject.name, config, url, address });
+    await pair.client.ready;
+  } catch (error) {
+    await fail(pair, error);
+  }
+  return pair;
+}
+
+/** Marks a pair failed and stops its processes. */
+async function fail(pair: Pair, error: unknown): Promise<void> {
+  pair.error ??= errorText(error);
+  await Promise.all([pair.client?.stop(), pair.server?.stop()]);
+}
+
+/** Sends a command to a live pair's client; on failure marks the pair failed and returns undefined. */
+async function ask(pair: Pair, command: Command): Promise<unknown> {
+  if (pair.error !== undefined || pair.client === undefined) return undefined;
+  try {
+    return await pair.client.send(command);
+  } catch (error) {
+    await fail(pair, error);
+    return undefined;
+  }
+}
+
+/** One subject's figures. */
+interface SubjectResult {
+  readonly subject: string;
+  readonly label: string;
+  /** Median calls/s per mode, and every round's. */
+  readonly modes: Partial<Record<ModeKey, { readonly callsPerSec: number; readonly rounds: readonly number[] }>>;
+  readonly latency?: Latency;
+  /** Why the subject was not (fully) measured. */
+  readonly error?: string;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function measure(config: BenchConfig, url: string): Promise<SubjectResult[]> {
+  const pairs = await Promise.all(SUBJECTS.map((s) => startPair(s, config, url)));
+  try {
+    for (const pair of pairs) for (const inFlight of IN_FLIGHT) await ask(pair, { cmd: 'warmup', inFlight });
+    const rounds = pairs.map(() => new Map<InFlight, number[]>(IN_FLIGHT.map((n) => [n, []])));
+    for (let r = 0; r < config.rounds; r++) {
+      for (const inFlight of IN_FLIGHT) {
+        for (const [i, pair] of pairs.entries()) {
+          const value = await ask(pair, { cmd: 'round', inFlight });
+          if (typeof value === 'number') rounds[i]!.get(inFlight)!.push(value);
+        }
+      }
+    }
+    const latencies: (Latency | undefined)[] = [];
+    for (const pair of pairs) latencies.push((await ask(pair, { cmd: 'latency' })) as Latency | undefined);
+    return pairs.map((pair, i) => {
+      const modes: SubjectResult['modes'] = {};
+      for (const inFlight of IN_FLIGHT) {
+        const values = rounds[i]!.get(inFlight)!;
+        if (values.length > 0) modes[MODE_KEY[inFlight]] = { callsPerSec: median(values), rounds: values };
+      }
+      const lat = latencies[i];
+      return {
+        subject: pair.subject.name,
+        label: pair.subject.label,
+        modes,
+        ...(lat === undefined ? {} : { latency: lat }),
+        ...(pair.error === undefined ? {} : { error: pair.error }),
+      };
+    });
+  } finally {
+    await Promise.all(pairs.map(async (p) => Promise.all([p.client?.stop(), p.server?.stop()])));
+  }
+}
+
+// --- report ----------------------------------------------------------------------------------
+
+/** `a/b` → calls/s of `a` divided by those of `b`, per mode. */
+type Ratios = Record<string, Partial<Record<ModeKey, number>>>;
+
+const RATIOS: readonly (readonly [string, string])[] = [
+  ['cohort-plain', 'raw'],
+  ['cohort-encrypted', 'raw'],
+  ['cohort-encrypted', 'cohort-plain'],
+  ['cohort-plain', 'moleculer'],
+  ['cohort-encrypted', 'moleculer'],
+];
+
+function ratios(results: readonly SubjectResult[]): Ratios {
+  const out: Ratios = {};
+  const bySubject = new Map(results.map((r) => [r.subject, r]));
+  for (const [a, b] of RATIOS) {
+    const ra = bySubject.get(a);
+    const rb = bySubject.get(b);
+    const row: Partial<Record<ModeKey, number>> = {};
+    for (const mode of Object.values(MODE_KEY)) {
+      const x = ra?.modes[mode]?.callsPerSec;
+      const y = rb?.modes[mode]?.callsPerSec;
+      if (x !== undefined && y !== undefined && y > 0) row[mode] = x / y;
+    }
+    if (Object.keys(row).length > 0) out[`${a}/${b}`] = row;
+  }
+  return out;
+}
+
+/** A target of the issue, checked against this run. */
+interface TargetCheck {
+  readonly target: string;
+  /** The measured value (a ratio, or a cost as a fraction); undefined when it could not be measured. */
+  readonly measured?: number;
+  readonly met?: boolean;
+}
+
+function checkTargets(r: Ratios): TargetCheck[] {
+  const check = (target: string, measured: number | undefined, ok: (x: number) => boolean): TargetCheck =>
+    measured === undefined ? { target } : { target, measured, met: ok(measured) };
+  const enc = r['cohort-encrypted/cohort-plain'];
+  const costs = enc === undefined ? [] : Object.values(enc).map((x) => 1 - x);
+  return [
+    check('sequential: cohort-plain ≥ 0.9× raw', r['cohort-plain/raw']?.sequential, (x) => x >= 0.9),
+    check('256 in flight: cohort-plain ≥ 0.7× raw', r['cohort-plain/raw']?.inFlight256, (x) => x >= 0.7),
+    check('encryption costs ≤ 25 % (worst mode)', costs.length === 0 ? undefined : Math.max(...costs), (x) => x <= 0.25),
+  ];
+}
+
+const fmtOps = (x: number | undefined) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+const fmtUs = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? `${x.toFixed(2)} µs` : `${x.toFixed(1)} µs`);
+const fmtRatio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
+}
+
+/** The widest spread of a subject's rounds, over its modes: ±(max - min) / 2 / median. */
+function spread(s: SubjectResult): string {
+  const spreads = Object.values(s.modes).map((m) => (Math.max(...m.rounds) - Math.min(...m.rounds)) / 2 / m.callsPerSec);
+  return spreads.length === 0 ? '—' : `±${(Math.max(...spreads) * 100).toFixed(0)}%`;
+}
+
+function report(results: readonly SubjectResult[], r: Ratios, targets: readonly TargetCheck[]): string {
+  const rows = results.map((s) => [
+    s.label,
+    fmtOps(s.modes.sequential?.callsPerSec),
+    fmtUs(s.latency?.p50Us),
+    fmtUs(s.latency?.p99Us),
+    fmtOps(s.modes.inFlight16?.callsPerSec),
+    fmtOps(s.modes.inFlight256?.callsPerSec),
+    spread(s),
+  ]);
+  const lines = [table(['subject', 'seq calls/s', 'p50', 'p99', '@16 calls/s', '@256 calls/s', 'spread'], rows), ''];
+  lines.push(table(['ratio of calls/s', 'seq', '@16', '@256'], Object.entries(r).map(([name, x]) => [name, fmtRatio(x.sequential), fmtRatio(x.inFlight16), fmtRatio(x.inFlight256)])));
+  lines.push('');
+  for (const t of targets) {
+    const value = t.measured === undefined ? 'not measured' : t.target.startsWith('encryption') ? `${(t.measured * 100).toFixed(0)} %` : fmtRatio(t.measured);
+    lines.push(`  target ${t.target}: ${value}${t.met === undefined ? '' : t.met ? ' (met)' : ' (missed)'}`);
+  }
+  for (const s of results) if (s.error !== undefined) lines.push(`  ${s.subject} not (fully) measured: ${s.error}`);
+  return lines.join('\n');
+}
+
+// --- main ------------------------------------------------------------------------------------
+
+const root = join(dirname(benchFile), '..');
+const outFile = join(root, '.bench-results', 'remote.json');
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--source');
+  if (unknown.length > 0) {
+    console.error(`unknown argument(s): ${unknown.join(', ')}; usage: bench/remote.ts [--quick] [--source]`);
+    process.exitCode = 2;
+    return;
+  }
+  // Read before the compile, which loads the machine itself.
+  const loadAverage = loadavg()[0]!;
+  const quick = args.includes('--quick');
+  const config = quick ? QUICK : FULL;
+  let url = pathToFileURL(join(root, 'src', 'index.ts')).href;
+  let cleanup = async () => {};
+  const kind = args.includes('--source') ? 'source' : 'compiled';
+  let removeSync = () => {};
+  if (kind === 'compiled') {
+    const compiled = await compileSources(root);
+    url = pathToFileURL(compiled.entry).href;
+    cleanup = compiled.cleanup;
+    removeSync = compiled.removeSync;
+  }
+  // No child outlives this process, and the compiled copy goes with it.
+  process.on('exit', killChildren);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killChildren();
+      removeSync();
+      process.exit(130);
+    });
+  }
+  try {
+    await run(config, url, kind, quick, loadAverage);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function run(config: BenchConfig, url: string, kind: 'compiled' | 'source', quick: boolean, loadAverage: number): Promise<void> {
+  const moleculerVersion = (await import('moleculer')).MOLECULER_VERSION;
+  const env = {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cpus: availableParallelism(),
+    moleculer: moleculerVersion,
+    /** The 1-minute load average before the run: other work on the machine skews every figure. */
+    loadAverage,
+  };
+  const bytes = { json: Buffer.byteLength(JSON.stringify(MESSAGE)), msgpack: packr.pack(MESSAGE).length };
+  console.log(`cohort remote benchmark: node ${env.node}, ${env.platform}, ${env.cpu} (${env.cpus} CPUs)`);
+  console.log(
+    `${quick ? 'quick run; ' : ''}echo of a ${bytes.msgpack}-byte message (MessagePack; ${bytes.json} bytes as JSON) between two processes on 127.0.0.1; ` +
+      `cohort ${kind === 'compiled' ? 'compiled by tsc' : 'from the TypeScript sources via tsx (slower)'}; moleculer ${moleculerVersion} TCP transporter, JSON serializer\n` +
+      `warm-up ${config.warmupMs} ms per mode, ${config.rounds} interleaved rounds × ${config.durationMs} ms, median reported; ` +
+      `p50/p99 of ${config.latencySamples.toLocaleString('en-US')} sequential calls timed one by one; @n = waves of n calls in flight\n`,
+  );
+  if (env.loadAverage > 0.5) {
+    console.log(`warning: the machine was busy before the run (load average ${env.loadAverage.toFixed(2)} on ${env.cpus} CPUs): the figures may be noisy and low\n`);
+  }
+  const started = performance.now();
+  const results = await measure(config, url);
+  const r = ratios(results);
+  const targets = checkTargets(r);
+  console.log(report(results, r, targets));
+  const json = { version: 1, measuredAt: new Date().toISOString(), env, quick, target: kind, config, messageBytes: bytes, results, ratios: r, targets };
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s; results in ${join('.bench-results', 'remote.json')}`);
+  if (results.some((s) => s.error !== undefined)) process.exitCode = 1;
+}
+
+/** Listens on 127.0.0.1, on a port the OS picks; returns the port. */
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: LOOPBACK, port: 0 }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const childSpec = process.env[CHILD_ENV];
+if (childSpec !== undefined) await childMain(JSON.parse(childSpec) as ChildSpec);
+else {
+  await main().catch((error: unknown) => {
+    console.error(`bench failed: ${errorText(error)}`);
+    process.exitCode = 1;
+  });
+}
