@@ -48,8 +48,9 @@ export const TEST_SECRET = 'cohort harness shared secret';
 
 /**
  * Membership timings for tests: a 200 ms probe period, 100 ms probe timeout, 1 s suspicion, a
- * full sync every second and a sync with one dead member every 300 ms. A killed node is down everywhere in well under a second, a frozen one
- * in about 1.5 s.
+ * full sync every second and a sync with one dead member every 300 ms. A killed node is down
+ * everywhere in well under a second, a frozen one in about 1.5 s; a healed partition is one
+ * cluster again within a few hundred milliseconds.
  */
 export const FAST_MEMBERSHIP: Readonly<MembershipTimings> = Object.freeze({
   probeIntervalMs: 200,
