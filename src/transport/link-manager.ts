@@ -77,10 +77,15 @@ interface PeerState {
   readonly pending: Uint8Array[];
   pendingBytes: number;
   dialing: Promise<void> | undefined;
+  /** When the dial in progress started (clock time). */
+  dialStartedAt: number;
   /** Redial backoff: no dial before `notBefore` (clock time). */
   readonly backoff: Backoff;
   notBefore: number;
 }
+
+/** A dial younger than this is waited for even when there is news that its peer is back (see `redial`). */
+const STALE_DIAL_MS = 250;
 
 export class LinkManager {
   readonly #o: LinkManagerOptions;
@@ -189,14 +194,19 @@ export class LinkManager {
       this.#dropPending(peer, state, error);
       throw error;
     }
+    state.dialStartedAt = this.#o.clock.now();
     const dialing: Promise<void> = this.#dial(address, peer).then(
       () => {
         if (state.dialing === dialing) state.dialing = undefined;
       },
       (error: unknown) => {
         const e = asError(error);
-        // A dial given up for a newer one (see redial) fails quietly.
-        if (state.dialing !== dialing) throw e;
+        // A dial given up for a newer one (see redial) fails quietly; to whoever waits on it, it
+        // succeeded if the newer one (or the peer's own dial) produced a link.
+        if (state.dialing !== dialing) {
+          if (state.link !== undefined) return;
+          throw e;
+        }
         state.dialing = undefined;
         // Refused as a duplicate: the peer's own link to us is (or will be) the one.
         if (e.code === 'DUPLICATE_LINK') return;
@@ -230,15 +240,17 @@ export class LinkManager {
 
   /**
    * There is news that the peer is reachable again (membership heard from it): lifts the backoff
-   * and, unless a link is ready, dials now. A dial already in progress is not waited for: it may
-   * have started inside the partition and hang until its timeout (a SYN, or a handshake, lost on
-   * the way); the handshake keeps one link if both get through.
+   * and, unless a link is ready or being dialled for less than `STALE_DIAL_MS`, dials now. An
+   * older dial is not waited for: it may have started inside the partition and hang until its
+   * timeout (a SYN, or a handshake, lost on the way); the handshake keeps one link if both get
+   * through.
    */
   redial(peer: string): void {
     const state = this.#peers.get(peer);
     if (state === undefined || this.#closed) return;
     this.resetBackoff(peer);
     if (state.link !== undefined) return;
+    if (state.dialing !== undefined && this.#o.clock.now() - state.dialStartedAt < STALE_DIAL_MS) return;
     state.dialing = undefined;
     void this.connect(peer).catch(() => {
       // Reported through the `down` event.
@@ -274,6 +286,7 @@ export class LinkManager {
         pending: [],
         pendingBytes: 0,
         dialing: undefined,
+        dialStartedAt: 0,
         backoff: new Backoff({ ...redial, jitter: 'full', ...(this.#o.random === undefined ? {} : { random: this.#o.random }) }),
         notBefore: 0,
       };

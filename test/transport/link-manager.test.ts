@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeFrame } from '../../src/codec/framing.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { CohortError } from '../../src/core/errors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
 import type { StreamTransport } from '../../src/transport/stream-transport.js';
@@ -339,10 +340,11 @@ describe('link manager — hostile bytes on the listener', () => {
   });
 });
 
-/** A transport whose first `connect` does what `first` says, and later ones go through. */
-function firstDial(inner: StreamTransport, first: 'fail' | 'hang'): StreamTransport {
+/** A transport whose first `connect` does what `first` says, and later ones go through; `dials()` counts them. */
+function firstDial(inner: StreamTransport, first: 'fail' | 'hang'): StreamTransport & { dials(): number } {
   let dials = 0;
   return {
+    dials: () => dials,
     name: `first-dial-${first}(${inner.name})`,
     listen: (address, onStream) => inner.listen(address, onStream),
     connect: (address, timeoutMs) => {
@@ -365,15 +367,21 @@ describe('link manager — redial after news that a peer is back', () => {
     expect(a.connected()).toEqual(['b']);
   });
 
-  it('redial: a dial that hangs is not waited for; the queued messages go over a new one', async () => {
+  it('redial: a dial that hangs is not waited for once it is older than 250 ms; the queued messages go over a new one', async () => {
     const streams = firstDial(new MemoryNetwork().transport(), 'hang');
-    const a = await book.manager('a', streams, { connectTimeoutMs: 60_000 });
+    // Real timers, and a monotonic time that the test moves ahead.
+    let skew = 0;
+    const clock: Clock = { ...systemClock, now: () => systemClock.now() + skew };
+    const a = await book.manager('a', streams, { connectTimeoutMs: 60_000, clock });
     const b = await book.manager('b', streams);
     const atB = inbox(b);
     a.send('b', text('queued'));
     for (let i = 0; i < 5; i++) await new Promise(setImmediate);
-    expect(a.connected()).toEqual([]);
+    a.redial('b'); // a young dial is waited for
+    expect(streams.dials()).toBe(1);
+    skew += 250;
     a.redial('b');
+    expect(streams.dials()).toBe(2);
     await eventually(() => atB.length === 1, 5_000);
     expect(atB.map((m) => m.text)).toEqual(['queued']);
     a.redial('b'); // with a link ready: nothing to do
