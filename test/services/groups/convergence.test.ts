@@ -9,14 +9,9 @@ import { Groups } from '../../../src/services/groups/groups.js';
 import { comparePids } from '../../../src/services/registry/entry.js';
 import { mulberry32 } from '../../helpers/prng.js';
 import { FakeNetwork } from '../fake-network.js';
+import { applyFault, faultCommands, type FaultCommand } from '../fault-commands.js';
 
-type Command =
-  | { kind: 'join' | 'leave'; node: number; group: number; pick: number; fresh: boolean }
-  | { kind: 'exit'; node: number; pick: number }
-  | { kind: 'partition'; mask: number }
-  | { kind: 'heal' }
-  | { kind: 'bounce'; a: number; b: number }
-  | { kind: 'deliver'; n: number };
+type Command = { kind: 'join' | 'leave'; node: number; group: number; pick: number; fresh: boolean } | FaultCommand;
 
 const N = 3;
 const node = fc.integer({ min: 0, max: N - 1 });
@@ -31,11 +26,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
       fresh: fc.boolean(),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('exit' as const), node, pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('partition' as const), mask: fc.integer({ min: 1, max: 2 ** N - 2 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'heal' as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('bounce' as const), a: node, b: node }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deliver' as const), n: fc.integer({ min: 1, max: 6 }) }) },
+  ...faultCommands(N),
 );
 
 describe('groups — convergence over a faulty network', () => {
@@ -58,23 +49,8 @@ describe('groups — convergence over a faulty network', () => {
               else services[c.node]!.leave(`g${c.group}`, pid);
               break;
             }
-            case 'exit': {
-              const alive = nodes[c.node]!.processes.alive();
-              if (alive.length > 0) nodes[c.node]!.processes.exit(alive[c.pick % alive.length]!, 'error');
-              break;
-            }
-            case 'partition':
-              net.partition(nodes.filter((_, i) => (c.mask & (1 << i)) !== 0).map((n) => n.id));
-              break;
-            case 'heal':
-              net.heal();
-              break;
-            case 'bounce':
-              if (c.a !== c.b) net.bounce(nodes[c.a]!.id, nodes[c.b]!.id);
-              break;
-            case 'deliver':
-              net.flush({ random, limit: c.n });
-              break;
+            default:
+              applyFault(net, nodes, c, random);
           }
         }
         net.heal();

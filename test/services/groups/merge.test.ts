@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { makePid, pidKey, type NodeId, type Pid } from '../../../src/core/ids.js';
 import { GroupTable, type GroupChange, type GroupSlice } from '../../../src/services/groups/table.js';
+import { deliverToReplica, replicaFatesArb } from '../replica-streams.js';
 
 const OWNERS: readonly NodeId[] = ['a@h:1', 'b@h:1', 'c@h:1'];
 const GROUPS = ['g', 'h', 'k'] as const;
@@ -115,45 +116,18 @@ describe('groups merge — table convergence', () => {
       fc.property(
         fc.array(fc.array(opArb, { maxLength: 14 }), { minLength: OWNERS.length, maxLength: OWNERS.length }),
         fc.array(fc.boolean(), { minLength: OWNERS.length, maxLength: OWNERS.length }),
-        fc.array(
-          fc.record({
-            fates: fc.array(fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 14 }), { minLength: OWNERS.length, maxLength: OWNERS.length }),
-            extra: fc.array(fc.boolean(), { minLength: OWNERS.length, maxLength: OWNERS.length }),
-            cut: fc.double({ min: 0, max: 1, noNaN: true }),
-            order: fc.array(fc.nat(), { maxLength: 150 }),
-          }),
-          { minLength: 1, maxLength: 4 },
-        ),
+        fc.array(replicaFatesArb(OWNERS.length, 14, 150), { minLength: 1, maxLength: 4 }),
         (histories, down, replicas) => {
           const owners = OWNERS.map((owner, i) => ({ owner, ...runOwner(owner, histories[i]!) }));
           const truth = new GroupTable();
           owners.forEach(({ owner, final }, i) => {
             if (!down[i]) truth.replace(owner, final);
           });
+          const sent = owners.map(({ owner, messages, final }) => ({ owner, messages, resend: { kind: 'snapshot' as const, slices: final } }));
           for (const replica of replicas) {
-            const streams = owners.map(({ owner, messages, final }, i) => {
-              const fates = replica.fates[i]!;
-              const stream: (Msg | 'down')[] = [];
-              let lost = false;
-              messages.forEach((msg, j) => {
-                const fate = fates[j % Math.max(1, fates.length)] ?? 0;
-                if (fate === 1) lost = true;
-                else stream.push(msg);
-                if (fate === 2 && msg.kind === 'snapshot') stream.push(msg);
-              });
-              if (lost || replica.extra[i]) stream.push({ kind: 'snapshot', slices: final });
-              if (down[i]) stream.splice(Math.floor(replica.cut * stream.length), stream.length, 'down');
-              return { owner, stream };
-            });
             const table = new GroupTable();
             const changes: GroupChange[] = [];
-            let k = 0;
-            for (;;) {
-              const live = streams.filter((s) => s.stream.length > 0);
-              if (live.length === 0) break;
-              const s = live[(replica.order[k++] ?? 0) % live.length]!;
-              changes.push(...apply(table, s.owner, s.stream.shift()!));
-            }
+            deliverToReplica<Msg>(sent, down, replica, (owner, msg) => changes.push(...apply(table, owner, msg)));
             expect(viewOf(table)).toEqual(viewOf(truth));
             expect(fold(changes)).toEqual(keysOf(viewOf(truth)));
             for (const owner of OWNERS) expect(table.slice(owner)).toEqual(truth.slice(owner));

@@ -10,28 +10,21 @@ import { samePid } from '../../../src/core/ids.js';
 import { Registry } from '../../../src/services/registry/registry.js';
 import { mulberry32 } from '../../helpers/prng.js';
 import { FakeNetwork } from '../fake-network.js';
+import { applyFault, faultCommands, type FaultCommand } from '../fault-commands.js';
 
 type Command =
   | { kind: 'register'; node: number; name: number; fresh: boolean }
   | { kind: 'unregister'; node: number; name: number }
-  | { kind: 'exit'; node: number; pick: number }
   | { kind: 'advance'; node: number; ms: number }
-  | { kind: 'partition'; mask: number }
-  | { kind: 'heal' }
-  | { kind: 'bounce'; a: number; b: number }
-  | { kind: 'deliver'; n: number };
+  | FaultCommand;
 
 const N = 3;
 const node = fc.integer({ min: 0, max: N - 1 });
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('register' as const), node, name: fc.integer({ min: 0, max: 3 }), fresh: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('unregister' as const), node, name: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('exit' as const), node, pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), node, ms: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('partition' as const), mask: fc.integer({ min: 1, max: 2 ** N - 2 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'heal' as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('bounce' as const), a: node, b: node }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deliver' as const), n: fc.integer({ min: 1, max: 6 }) }) },
+  ...faultCommands(N),
 );
 
 describe('registry — convergence over a faulty network', () => {
@@ -55,26 +48,11 @@ describe('registry — convergence over a faulty network', () => {
             case 'unregister':
               registries[c.node]!.unregister(`n${c.name}`);
               break;
-            case 'exit': {
-              const alive = nodes[c.node]!.processes.alive();
-              if (alive.length > 0) nodes[c.node]!.processes.exit(alive[c.pick % alive.length]!, 'error');
-              break;
-            }
             case 'advance':
               await nodes[c.node]!.clock.advance(c.ms);
               break;
-            case 'partition':
-              net.partition(nodes.filter((_, i) => (c.mask & (1 << i)) !== 0).map((n) => n.id));
-              break;
-            case 'heal':
-              net.heal();
-              break;
-            case 'bounce':
-              if (c.a !== c.b) net.bounce(nodes[c.a]!.id, nodes[c.b]!.id);
-              break;
-            case 'deliver':
-              net.flush({ random, limit: c.n });
-              break;
+            default:
+              applyFault(net, nodes, c, random);
           }
         }
         net.heal();

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { makePid, type NodeId } from '../../../src/core/ids.js';
 import { compareEntries, makeEntry, pickWinner, type Entry } from '../../../src/services/registry/entry.js';
 import { RegistryTable, type ViewChange } from '../../../src/services/registry/table.js';
+import { deliverToReplica, replicaFatesArb } from '../replica-streams.js';
 
 const OWNERS: readonly NodeId[] = ['a@h:1', 'b@h:1', 'c@h:1'];
 const NAMES = ['x', 'y', 'z', 'w'] as const;
@@ -126,18 +127,7 @@ const scenarioArb = fc.record({
   histories: fc.array(fc.array(opArb, { maxLength: 12 }), { minLength: OWNERS.length, maxLength: OWNERS.length }),
   /** Per owner: whether it is down at the end. */
   down: fc.array(fc.boolean(), { minLength: OWNERS.length, maxLength: OWNERS.length }),
-  replicas: fc.array(
-    fc.record({
-      /** Per owner and message: 0 delivered, 1 lost, 2 delivered twice (snapshots only). */
-      fates: fc.array(fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 12 }), { minLength: OWNERS.length, maxLength: OWNERS.length }),
-      /** Whether a last, fresh snapshot comes even when nothing was lost (a link bounce). */
-      extra: fc.array(fc.boolean(), { minLength: OWNERS.length, maxLength: OWNERS.length }),
-      /** Where the down event of a down owner cuts its stream (fraction of it delivered first). */
-      cut: fc.double({ min: 0, max: 1, noNaN: true }),
-      order: fc.array(fc.nat(), { maxLength: 120 }),
-    }),
-    { minLength: 1, maxLength: 4 },
-  ),
+  replicas: fc.array(replicaFatesArb(OWNERS.length, 12, 120), { minLength: 1, maxLength: 4 }),
 });
 
 describe('registry merge — table convergence', () => {
@@ -149,32 +139,11 @@ describe('registry merge — table convergence', () => {
         owners.forEach(({ owner, final }, i) => {
           if (!down[i]) truth.replace(owner, final);
         });
+        const sent = owners.map(({ owner, messages, final }) => ({ owner, messages, resend: { kind: 'snapshot' as const, entries: final } }));
         for (const replica of replicas) {
-          // Each owner's stream to this replica, in order.
-          const streams = owners.map(({ owner, messages, final }, i) => {
-            const fates = replica.fates[i]!;
-            const stream: (Msg | 'down')[] = [];
-            let lost = false;
-            messages.forEach((msg, j) => {
-              const fate = fates[j % Math.max(1, fates.length)] ?? 0;
-              if (fate === 1) lost = true;
-              else stream.push(msg);
-              if (fate === 2 && msg.kind === 'snapshot') stream.push(msg);
-            });
-            if (lost || replica.extra[i]) stream.push({ kind: 'snapshot', entries: final }); // the link came back
-            if (down[i]) stream.splice(Math.floor(replica.cut * stream.length), stream.length, 'down');
-            return { owner, stream };
-          });
-          // Interleave the streams at random, keeping each in order.
           const table = new RegistryTable();
           const changes: ViewChange[] = [];
-          let k = 0;
-          for (;;) {
-            const live = streams.filter((s) => s.stream.length > 0);
-            if (live.length === 0) break;
-            const s = live[(replica.order[k++] ?? 0) % live.length]!;
-            changes.push(...apply(table, s.owner, s.stream.shift()!));
-          }
+          deliverToReplica<Msg>(sent, down, replica, (owner, msg) => changes.push(...apply(table, owner, msg)));
           expect(table.view()).toEqual(truth.view());
           expect(fold(changes)).toEqual(truth.view());
           for (const owner of OWNERS) expect(table.slice(owner)).toEqual(truth.slice(owner));
