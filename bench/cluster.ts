@@ -23,6 +23,7 @@
 import { pathToFileURL } from 'node:url';
 import { MEMBERSHIP_DEFAULTS } from '../src/cluster/membership/options.js';
 import { TestCluster, type ByteTotals, type ChildNode, type HarnessEvent } from '../test/harness/cluster.js';
+import { median } from './stats.js';
 
 /** What to measure and how long. */
 export interface ClusterBenchOptions {
@@ -57,12 +58,6 @@ export interface ClusterSectionResult {
 
 /** The sections of this file, by name. */
 export const CLUSTER_SECTION_NAMES = ['cluster-kill', 'cluster-freeze', 'cluster-bytes'] as const;
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const TIMINGS_NOTE =
   `default membership timings: probe every ${MEMBERSHIP_DEFAULTS.probeIntervalMs} ms, probe timeout ${MEMBERSHIP_DEFAULTS.probeTimeoutMs} ms, ` +

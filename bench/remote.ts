@@ -53,6 +53,7 @@ import { Packr } from 'msgpackr';
 import type * as CohortModule from '../src/index.js';
 import type { Behavior, Pid, ProcessRef } from '../src/index.js';
 import { compileSources } from './compile.js';
+import { latency, median, table, type Latency } from './stats.js';
 
 type Cohort = typeof CohortModule;
 
@@ -370,27 +371,6 @@ async function throughput(call: () => Promise<unknown>, inFlight: InFlight, ms: 
   return (calls * 1000) / elapsed;
 }
 
-/** Latency percentiles, in microseconds. */
-interface Latency {
-  readonly samples: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly p999Us: number;
-  readonly maxUs: number;
-}
-
-async function latency(call: () => Promise<unknown>, samples: number): Promise<Latency> {
-  const times = new Float64Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await call();
-    times[i] = performance.now() - t0;
-  }
-  times.sort();
-  const at = (q: number) => times[Math.min(samples - 1, Math.floor(q * samples))]! * 1000;
-  return { samples, p50Us: at(0.5), p99Us: at(0.99), p999Us: at(0.999), maxUs: times[samples - 1]! * 1000 };
-}
-
 // --- child processes -------------------------------------------------------------------------
 
 type Command =
@@ -612,12 +592,6 @@ interface SubjectResult {
   readonly error?: string;
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 async function measure(config: BenchConfig, url: string): Promise<SubjectResult[]> {
   const pairs = await Promise.all(SUBJECTS.map((s) => startPair(s, config, url)));
   try {
@@ -706,12 +680,6 @@ function checkTargets(r: Ratios): TargetCheck[] {
 const fmtOps = (x: number | undefined) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const fmtUs = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? `${x.toFixed(2)} µs` : `${x.toFixed(1)} µs`);
 const fmtRatio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
-
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
-}
 
 /** The widest spread of a subject's rounds, over its modes: ±(max - min) / 2 / median. */
 function spread(s: SubjectResult): string {

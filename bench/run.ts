@@ -39,6 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as CohortModule from '../src/index.js';
 import type { Behavior, Node, ProcessRef } from '../src/index.js';
 import { compileSources } from './compile.js';
+import { latency, median, table, type Latency } from './stats.js';
 
 /** The cohort module under test: compiled JavaScript, or the sources with `--source`. */
 type Cohort = typeof CohortModule;
@@ -64,15 +65,6 @@ const FULL: BenchConfig = { warmupMs: 500, durationMs: 1_000, rounds: 3, latency
 const QUICK: BenchConfig = { warmupMs: 150, durationMs: 250, rounds: 2, latencySamples: 20_000, concurrency: 256, castBatch: 10_000 };
 
 // --- results ---------------------------------------------------------------------------------
-
-/** Latency percentiles, in microseconds. */
-interface Latency {
-  readonly samples: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly p999Us: number;
-  readonly maxUs: number;
-}
 
 /** One subject's outcome in a section. */
 interface SubjectResult {
@@ -336,25 +328,6 @@ async function throughput(batch: Batch, ms: number): Promise<number> {
   return (ops * 1000) / elapsed;
 }
 
-/** Times `samples` sequential operations one by one. */
-async function latency(single: () => Promise<unknown>, samples: number): Promise<Latency> {
-  const times = new Float64Array(samples);
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await single();
-    times[i] = performance.now() - t0;
-  }
-  times.sort();
-  const at = (q: number) => times[Math.min(samples - 1, Math.floor(q * samples))]! * 1000;
-  return { samples, p50Us: at(0.5), p99Us: at(0.99), p999Us: at(0.999), maxUs: times[samples - 1]! * 1000 };
-}
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 /** The commands a runner answers; the same in this process and in a child process. */
 type Command = { readonly cmd: 'warmup' } | { readonly cmd: 'round' } | { readonly cmd: 'latency' } | { readonly cmd: 'stop' };
 
@@ -515,13 +488,6 @@ async function runSection(section: Section, config: BenchConfig, target: Target,
 const fmtOps = (x: number) => Math.round(x).toLocaleString('en-US');
 const fmtUs = (x: number | undefined) => (x === undefined ? '' : x < 10 ? `${x.toFixed(2)} µs` : `${x.toFixed(1)} µs`);
 const fmtRatio = (r: number) => (r >= 1 ? `${r.toFixed(2)}×  (cohort ${r.toFixed(1)}× faster)` : `${r.toFixed(3)}×  (cohort ${(1 / r).toFixed(1)}× slower)`);
-
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  // The first column is text (left-aligned); the others are numbers (right-aligned).
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
-}
 
 function report(result: SectionResult): string {
   const withLatency = result.results.some((r) => r.latency !== undefined);

@@ -16,6 +16,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { secretKeys } from '../src/transport/handshake.js';
 import { LinkManager } from '../src/transport/link-manager.js';
 import { tcpTransport } from '../src/transport/tcp.js';
+import { median } from './stats.js';
 
 type Mode = 'plain' | 'authenticated' | 'encrypted';
 const MODES: readonly Mode[] = ['plain', 'authenticated', 'encrypted'];
@@ -105,12 +106,6 @@ async function start(mode: Mode): Promise<Subject> {
     kill();
     throw error;
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const spreadOf = (values: readonly number[]) => (Math.max(...values) - Math.min(...values)) / median(values);
