@@ -6,6 +6,8 @@
  *   and hear when a peer comes up (or its link is re-established) and when it goes down.
  * - `ProcessPort`: what the services need of the local process runtime: whether a local process is
  *   alive, when one exits, and ending one with a reason.
+ * - `channel`: a service's own message type on a `ClusterPort`, with sends that log a failure
+ *   rather than throw (the snapshot on the next `up` heals what was lost).
  */
 import type { Clock } from '../core/clock.js';
 import type { Unsubscribe } from '../core/events.js';
@@ -17,7 +19,8 @@ import type { Exit, ExitReason } from '../process/types.js';
 export type PeerEvent =
   /**
    * The peer is up and linked: it joined, restarted, or its link was re-established after a
-   * break. Services send it a snapshot of what this node owns (snapshots are idempotent).
+   * break. Services send it a snapshot of what this node owns and ask for its own (snapshots are
+   * idempotent).
    */
   | { readonly type: 'up'; readonly node: NodeId }
   /** Membership declared the peer down (failed or left): drop everything it owned. */
@@ -49,4 +52,33 @@ export interface ProcessPort {
   onExit(fn: (pid: Pid, exit: Exit) => void): Unsubscribe;
   /** Ends a local process at once with `reason` (its `terminate` does not run). */
   exit(pid: Pid, reason: ExitReason, message: string): void;
+}
+
+/** A service's message type on the cluster: see {@link channel}. */
+export interface Channel<M extends { readonly type: string }> {
+  /** Sends to one node; a failure is logged, not thrown. */
+  send(to: NodeId, message: M): void;
+  /** Sends to every peer that is up now. */
+  broadcast(message: M): void;
+}
+
+/**
+ * Sends of message type `type` over `port`. A failed send is logged as a warning on `log`
+ * (naming `what`, e.g. `registry`) and otherwise dropped: the services repair lost messages with
+ * the snapshots they exchange when a peer comes up again.
+ */
+export function channel<M extends { readonly type: string }>(port: ClusterPort, type: string, log: Logger, what: string): Channel<M> {
+  const send = (to: NodeId, message: M): void => {
+    try {
+      port.send(to, type, message);
+    } catch (error) {
+      log.warn(`could not send a ${what} message`, { to, type: message.type, error: String(error) });
+    }
+  };
+  return {
+    send,
+    broadcast: (message) => {
+      for (const peer of port.peers()) if (peer !== port.id) send(peer, message);
+    },
+  };
 }

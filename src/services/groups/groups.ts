@@ -21,7 +21,7 @@ import { CohortError } from '../../core/errors.js';
 import { Emitter, type Unsubscribe } from '../../core/events.js';
 import { formatPid, isPid, pidKey, type NodeId, type Pid } from '../../core/ids.js';
 import { childLogger, type Logger } from '../../core/logger.js';
-import type { ClusterPort, PeerEvent, ProcessPort } from '../ports.js';
+import { channel, type Channel, type ClusterPort, type PeerEvent, type ProcessPort } from '../ports.js';
 import { comparePids } from '../registry/entry.js';
 import { GROUPS_MESSAGE, isGroupName, MAX_GROUP_LENGTH, parseGroupsMessage, type GroupsMessage } from './messages.js';
 import { GroupTable, type GroupChange } from './table.js';
@@ -46,6 +46,7 @@ export class Groups {
   readonly #sendTo: (pid: Pid, message: unknown) => void;
   readonly #self: NodeId;
   readonly #log: Logger;
+  readonly #channel: Channel<GroupsMessage>;
   readonly #table = new GroupTable();
   readonly #emitter: Emitter<{ change: GroupEvent }>;
   readonly #subscriptions: Unsubscribe[];
@@ -66,6 +67,7 @@ export class Groups {
     this.#sendTo = options.send;
     this.#self = options.cluster.id;
     this.#log = childLogger(options.cluster.logger, { service: 'groups' });
+    this.#channel = channel(options.cluster, GROUPS_MESSAGE, this.#log, 'groups');
     this.#emitter = new Emitter((error) => this.#log.warn('group watcher threw', { error: String(error) }));
     this.#subscriptions = [
       this.#cluster.handle(GROUPS_MESSAGE, (from, body) => this.#receive(from, body)),
@@ -218,7 +220,7 @@ export class Groups {
 
   /** Broadcasts and reports local changes. */
   #commit(changes: readonly GroupChange[]): void {
-    for (const change of changes) this.#broadcastToPeers({ type: change.type, group: change.group, pids: change.pids });
+    for (const change of changes) this.#channel.broadcast({ type: change.type, group: change.group, pids: change.pids });
     this.#emit(changes);
   }
 
@@ -284,19 +286,7 @@ export class Groups {
   }
 
   #sendSnapshot(to: NodeId, reply: boolean): void {
-    this.#send(to, { type: 'snapshot', groups: this.#table.slice(this.#self), reply });
-  }
-
-  #broadcastToPeers(message: GroupsMessage): void {
-    for (const peer of this.#cluster.peers()) if (peer !== this.#self) this.#send(peer, message);
-  }
-
-  #send(to: NodeId, message: GroupsMessage): void {
-    try {
-      this.#cluster.send(to, GROUPS_MESSAGE, message);
-    } catch (error) {
-      this.#log.warn('could not send a groups message', { to, type: message.type, error: String(error) });
-    }
+    this.#channel.send(to, { type: 'snapshot', groups: this.#table.slice(this.#self), reply });
   }
 
   #guard(what: string, fn: () => void): void {

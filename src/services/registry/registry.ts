@@ -26,7 +26,7 @@ import { CohortError } from '../../core/errors.js';
 import { Emitter, type Events, type Listener, type Unsubscribe } from '../../core/events.js';
 import { formatPid, isPid, samePid, type NodeId, type Pid } from '../../core/ids.js';
 import { childLogger, type Logger } from '../../core/logger.js';
-import type { ClusterPort, PeerEvent, ProcessPort } from '../ports.js';
+import { channel, type Channel, type ClusterPort, type PeerEvent, type ProcessPort } from '../ports.js';
 import { isName, makeEntry, MAX_NAME_LENGTH, sameEntry, type Entry } from './entry.js';
 import { parseRegistryMessage, REGISTRY_MESSAGE, type RegistryMessage } from './messages.js';
 import { RegistryTable, type ViewChange } from './table.js';
@@ -76,6 +76,7 @@ export class Registry implements Events<RegistryEvents> {
   readonly #self: NodeId;
   readonly #clock: Clock;
   readonly #log: Logger;
+  readonly #channel: Channel<RegistryMessage>;
   readonly #table = new RegistryTable();
   /** The `onConflict` callbacks of this node's registrations, by name. */
   readonly #hooks = new Map<string, { readonly pid: Pid; readonly onConflict: (c: NameConflict) => void }>();
@@ -97,6 +98,7 @@ export class Registry implements Events<RegistryEvents> {
     this.#self = options.cluster.id;
     this.#clock = options.cluster.clock;
     this.#log = childLogger(options.cluster.logger, { service: 'registry' });
+    this.#channel = channel(options.cluster, REGISTRY_MESSAGE, this.#log, 'registry');
     this.#emitter = new Emitter((error, type) => this.#log.warn('registry event listener threw', { type, error: String(error) }));
     this.#subscriptions = [
       this.#cluster.handle(REGISTRY_MESSAGE, (from, body) => this.#receive(from, body)),
@@ -156,7 +158,7 @@ export class Registry implements Events<RegistryEvents> {
     const entry = makeEntry(name, ref, this.#clock.wallTime());
     changes.push(...this.#table.put(entry));
     if (onConflict !== undefined) this.#hooks.set(name, { pid: ref, onConflict });
-    this.#broadcast({ type: 'add', entry });
+    this.#channel.broadcast({ type: 'add', entry });
     this.#emitChanges(changes);
   }
 
@@ -180,7 +182,7 @@ export class Registry implements Events<RegistryEvents> {
     if (entry.pid.node === this.#self) {
       this.#emitChanges(this.#dropLocal(name, entry.pid));
     } else {
-      this.#send(entry.pid.node, { type: 'unregister', name, pid: entry.pid });
+      this.#channel.send(entry.pid.node, { type: 'unregister', name, pid: entry.pid });
     }
     return true;
   }
@@ -333,7 +335,7 @@ export class Registry implements Events<RegistryEvents> {
     const hook = this.#hooks.get(name);
     if (hook !== undefined && samePid(hook.pid, pid)) this.#hooks.delete(name);
     const changes = this.#table.remove(this.#self, name, pid);
-    this.#broadcast({ type: 'remove', name, pid });
+    this.#channel.broadcast({ type: 'remove', name, pid });
     return changes;
   }
 
@@ -362,19 +364,7 @@ export class Registry implements Events<RegistryEvents> {
   }
 
   #sendSnapshot(to: NodeId, reply: boolean): void {
-    this.#send(to, { type: 'snapshot', entries: this.#table.slice(this.#self), reply });
-  }
-
-  #broadcast(message: RegistryMessage): void {
-    for (const peer of this.#cluster.peers()) if (peer !== this.#self) this.#send(peer, message);
-  }
-
-  #send(to: NodeId, message: RegistryMessage): void {
-    try {
-      this.#cluster.send(to, REGISTRY_MESSAGE, message);
-    } catch (error) {
-      this.#log.warn('could not send a registry message', { to, type: message.type, error: String(error) });
-    }
+    this.#channel.send(to, { type: 'snapshot', entries: this.#table.slice(this.#self), reply });
   }
 
   #guard(what: string, fn: () => void): void {
