@@ -10,6 +10,12 @@ export { thrown as catchCohort } from '../../helpers/errors.js';
 export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 export const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
+/** The 12-byte ChaCha20-Poly1305 nonce Noise builds from counter `n`: 4 zero bytes, then `n` little-endian. */
+export const noiseNonce = (n: bigint): Uint8Array => {
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64LE(n, 4);
+  return nonce;
+};
 
 export interface Session {
   readonly initiator: HandshakeState;

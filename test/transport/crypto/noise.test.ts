@@ -6,15 +6,10 @@ import {
   NOISE_PROTOCOL_NAME,
 } from '../../../src/transport/crypto/index.js';
 import { aeadEncrypt } from '../../../src/transport/crypto/primitives.js';
-import { catchCohort, fromHex, handshakePair, toHex, utf8 } from './helpers.js';
+import { catchCohort, fromHex, handshakePair, noiseNonce, toHex, utf8 } from './helpers.js';
 import { CACOPHONY_NNPSK0_25519_CHACHAPOLY_SHA256 as V } from './vectors.js';
 
 const PSK = new Uint8Array(32).fill(7);
-const noiseNonce = (n: bigint): Uint8Array => {
-  const nonce = Buffer.alloc(12);
-  nonce.writeBigUInt64LE(n, 4);
-  return nonce;
-};
 
 describe('noise', () => {
   describe('test vectors', () => {

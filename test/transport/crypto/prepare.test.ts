@@ -7,16 +7,11 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { CipherState, FrameCipher } from '../../../src/transport/crypto/index.js';
 import { AeadOpener, AeadSealer, aeadEncrypt } from '../../../src/transport/crypto/primitives.js';
-import { catchCohort, fromHex, toHex, utf8 } from './helpers.js';
+import { catchCohort, fromHex, noiseNonce, toHex, utf8 } from './helpers.js';
 import { RFC8439_AEAD } from './vectors.js';
 
 const KEY = new Uint8Array(32).fill(5);
 const OTHER_KEY = new Uint8Array(32).fill(6);
-const noiseNonce = (n: bigint): Uint8Array => {
-  const nonce = Buffer.alloc(12);
-  nonce.writeBigUInt64LE(n, 4);
-  return nonce;
-};
 
 describe('prepared AEAD', () => {
   it('prepared AEAD — a sealer and an opener set up ahead reproduce the RFC 8439 §2.8.2 vector', () => {
