@@ -79,12 +79,14 @@ interface PeerState {
   dialing: Promise<void> | undefined;
   /** When the dial in progress started (clock time). */
   dialStartedAt: number;
+  /** A `redial` waits for the dial in progress to grow stale, then checks again. */
+  recheckDue: boolean;
   /** Redial backoff: no dial before `notBefore` (clock time). */
   readonly backoff: Backoff;
   notBefore: number;
 }
 
-/** A dial younger than this is waited for even when there is news that its peer is back (see `redial`). */
+/** A dial younger than this is waited for, and then replaced, when there is news that its peer is back (see `redial`). */
 const STALE_DIAL_MS = 250;
 
 export class LinkManager {
@@ -240,17 +242,27 @@ export class LinkManager {
 
   /**
    * There is news that the peer is reachable again (membership heard from it): lifts the backoff
-   * and, unless a link is ready or being dialled for less than `STALE_DIAL_MS`, dials now. An
-   * older dial is not waited for: it may have started inside the partition and hang until its
-   * timeout (a SYN, or a handshake, lost on the way); the handshake keeps one link if both get
-   * through.
+   * and, unless a link is ready, dials now. A dial in progress is given until it is
+   * `STALE_DIAL_MS` old and then, if no link came of it, replaced: it may have started inside the
+   * partition, or as the partition healed on one side only, and hang until its timeout (a SYN, or
+   * a handshake, lost on the way). The handshake keeps one link if both get through.
    */
   redial(peer: string): void {
     const state = this.#peers.get(peer);
     if (state === undefined || this.#closed) return;
     this.resetBackoff(peer);
     if (state.link !== undefined) return;
-    if (state.dialing !== undefined && this.#o.clock.now() - state.dialStartedAt < STALE_DIAL_MS) return;
+    const age = this.#o.clock.now() - state.dialStartedAt;
+    if (state.dialing !== undefined && age < STALE_DIAL_MS) {
+      if (!state.recheckDue) {
+        state.recheckDue = true;
+        this.#timers.setTimeout(() => {
+          state.recheckDue = false;
+          this.redial(peer);
+        }, STALE_DIAL_MS - age);
+      }
+      return;
+    }
     state.dialing = undefined;
     void this.connect(peer).catch(() => {
       // Reported through the `down` event.
@@ -287,6 +299,7 @@ export class LinkManager {
         pendingBytes: 0,
         dialing: undefined,
         dialStartedAt: 0,
+        recheckDue: false,
         backoff: new Backoff({ ...redial, jitter: 'full', ...(this.#o.random === undefined ? {} : { random: this.#o.random }) }),
         notBefore: 0,
       };

@@ -387,4 +387,19 @@ describe('link manager — redial after news that a peer is back', () => {
     a.redial('b'); // with a link ready: nothing to do
     expect(a.connected()).toEqual(['b']);
   });
+
+  it('redial: news that arrives while a dial is young is not lost — the dial is replaced once 250 ms old if it hangs', async () => {
+    const streams = firstDial(new MemoryNetwork().transport(), 'hang');
+    const a = await book.manager('a', streams, { connectTimeoutMs: 60_000 });
+    const b = await book.manager('b', streams);
+    const atB = inbox(b);
+    a.send('b', text('queued'));
+    for (let i = 0; i < 5; i++) await new Promise(setImmediate);
+    a.redial('b');
+    a.redial('b'); // one re-check, not one per call
+    expect(streams.dials()).toBe(1);
+    await eventually(() => atB.length === 1, 5_000);
+    expect(streams.dials()).toBe(2);
+    expect(atB.map((m) => m.text)).toEqual(['queued']);
+  });
 });
