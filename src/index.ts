@@ -69,6 +69,49 @@ export { DynamicSupervisor, dynamicSupervisorBehavior } from './process/dynamic-
 // Cluster-wide names and process groups (`node.registry`, `node.groups`).
 export type { Registry, RegisterOptions, NameConflict, RegistryEvent, RegistryEvents } from './services/registry/index.js';
 export type { Groups, GroupEvent } from './services/groups/index.js';
+
+// Services: rpc, the provider table, balancers (`node.rpc`, `node.balancer`, `node.algorithms`).
+export { serviceRef, RPC_DEFAULTS } from './services/rpc/index.js';
+export type {
+  Rpc,
+  AnyCallOptions,
+  Handler,
+  Handlers,
+  MethodOf,
+  ServiceArgs,
+  ServiceResult,
+  ServiceRef,
+  ServiceTarget,
+  ExposeOptions,
+  RpcCallOptions,
+  ProviderInfo,
+  ProviderEvent,
+} from './services/rpc/index.js';
+export { BALANCER_DEFAULTS } from './services/balancer/balancer.js';
+export type { Balancer, BalancerOptions, BalancedCallOptions, ProviderFilter, ProviderStats, Attempt } from './services/balancer/balancer.js';
+export {
+  AlgorithmRegistry,
+  ALGORITHM_NAMES,
+  BUILTIN_ALGORITHMS,
+  randomAlgorithm,
+  roundRobinAlgorithm,
+  leastConnectionsAlgorithm,
+  powerOfTwoAlgorithm,
+  hashRingAlgorithm,
+  weightedRoundRobinAlgorithm,
+  directAlgorithm,
+  firstAlgorithm,
+} from './services/balancer/algorithms/index.js';
+export type { AlgorithmName, AlgorithmSpec, AlgorithmFactory, SelectionAlgorithm, SelectionContext, Candidate } from './services/balancer/algorithms/index.js';
+export { HashRing, HASH_RING_DEFAULTS } from './services/ring/hash-ring.js';
+export type { HashRingOptions } from './services/ring/hash-ring.js';
+export { murmur3 } from './services/ring/murmur3.js';
+export { CircuitBreaker, CIRCUIT_STATE, CIRCUIT_BREAKER_DEFAULTS } from './services/balancer/breaker.js';
+export type { CircuitState, CircuitBreakerOptions, CircuitChange } from './services/balancer/breaker.js';
+
+// Retry (a public module of its own).
+export { retry, resolveRetryPolicy, isRetryable, RETRY_DEFAULTS, RETRY_PRESETS, RETRY_PRESET_NAMES, isRetryPresetName } from './services/retry/index.js';
+export type { RetryPolicy, RetryPresetName, RetryPreset, RetryAttempt, RetryInfo, RetryFunction, ResolvedRetryPolicy } from './services/retry/index.js';
 export type { DynamicSupervisorOptions, DynamicChildSpec, DynamicChildInfo } from './process/dynamic-supervisor.js';
 export { RESTART_TYPES, STRATEGIES, SUPERVISOR_DEFAULTS } from './process/child-spec.js';
 export type { ChildSpec, SupervisorSpec, RestartType, Strategy, IntensityOptions } from './process/child-spec.js';

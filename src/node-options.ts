@@ -75,6 +75,11 @@ export interface NodeOptions {
   callTimeoutMs?: number;
   /** How long `stop()` gives each top-level process to stop before killing it. @default 5000 */
   shutdownTimeoutMs?: number;
+  /**
+   * How long `rpc.unexpose` and `stop()` wait for the calls a withdrawn service is still running.
+   * @default 15000
+   */
+  drainTimeoutMs?: number;
 }
 
 /** Defaults of {@link NodeOptions}. */
@@ -90,6 +95,7 @@ export const NODE_DEFAULTS = Object.freeze({
   discoveryIntervalMs: 30_000,
   callTimeoutMs: 5_000,
   shutdownTimeoutMs: 5_000,
+  drainTimeoutMs: 15_000,
 });
 
 /** The options after validation, with every default applied. */
@@ -117,6 +123,7 @@ export interface ResolvedNodeOptions {
   readonly logger: Logger;
   readonly callTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly drainTimeoutMs: number;
 }
 
 const OPTION_KEYS: readonly (keyof NodeOptions)[] = [
@@ -143,6 +150,7 @@ const OPTION_KEYS: readonly (keyof NodeOptions)[] = [
   'logger',
   'callTimeoutMs',
   'shutdownTimeoutMs',
+  'drainTimeoutMs',
 ];
 
 /** Validates `Node.start` options and applies defaults. @throws CohortError `INVALID_OPTION`. */
@@ -284,6 +292,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     logger,
     callTimeoutMs: positive('callTimeoutMs'),
     shutdownTimeoutMs: positive('shutdownTimeoutMs'),
+    drainTimeoutMs: positive('drainTimeoutMs'),
   };
 }
 

@@ -28,6 +28,10 @@ import { RemoteProcesses } from './remote/remote.js';
 import { Groups } from './services/groups/groups.js';
 import type { ClusterPort, PeerEvent, ProcessPort } from './services/ports.js';
 import { Registry } from './services/registry/registry.js';
+import { AlgorithmRegistry } from './services/balancer/algorithms/index.js';
+import type { Balancer, BalancerOptions } from './services/balancer/balancer.js';
+import { Rpc } from './services/rpc/rpc.js';
+import type { Handlers, ServiceTarget } from './services/rpc/types.js';
 import { Supervisor } from './process/supervisor.js';
 import type { Exit, ExitReason, ProcessRef } from './process/types.js';
 
@@ -129,6 +133,14 @@ export class Node {
    * @example node.groups.join('workers', ref); node.groups.broadcast('workers', { type: 'tick' });
    */
   readonly groups: Groups;
+  /**
+   * Services: `expose` handlers under a name on this node, `call`/`cast` them on a chosen node,
+   * `callAny`/`castAny` a random provider; the replicated provider table (`providers`,
+   * `services`, `watch`). See also {@link Node.balancer}.
+   */
+  readonly rpc: Rpc;
+  /** The selection algorithms balancers of this node may name: built-ins, and `register`ed ones. */
+  readonly algorithms: AlgorithmRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
 
@@ -174,6 +186,14 @@ export class Node {
     };
     this.registry = new Registry({ cluster: clusterPort, processes: processPort });
     this.groups = new Groups({ cluster: clusterPort, processes: processPort, send: (pid, message) => this.#runtime.send(pid, message) });
+    this.algorithms = new AlgorithmRegistry();
+    this.rpc = new Rpc({
+      cluster: clusterPort,
+      callTimeoutMs: options.callTimeoutMs,
+      drainTimeoutMs: options.drainTimeoutMs,
+      algorithms: this.algorithms,
+      random: options.random,
+    });
     this.#runtime.events.on('spawn', (e) => this.#events.emit('processStart', e));
     this.#runtime.events.on('exit', (e) => this.#events.emit('processExit', e));
     this.#runtime.events.on('dropped', (e) => this.#events.emit('messageDropped', { target: e.pid, kind: e.kind, why: e.why }));
@@ -396,6 +416,22 @@ export class Node {
     return DynamicSupervisor.start(this.#runtime, options, spawn);
   }
 
+  // --- services -------------------------------------------------------------------------------
+
+  /**
+   * A balancer of a service: calls go to a provider chosen by `algorithm` (default
+   * `round-robin`), with in-flight tracking, failover to another provider on a retryable failure,
+   * a circuit breaker per provider and a bounded wait while there is none.
+   *
+   * @throws CohortError `INVALID_OPTION` (an unknown algorithm name lists the known ones).
+   * @example
+   * const math = node.balancer(mathRef, { algorithm: 'power-of-two', filter: /^worker/ });
+   * await math.call('add', [1, 2], { timeoutMs: 2000 }); // 3
+   */
+  balancer<H extends Handlers>(service: ServiceTarget<H>, options: BalancerOptions = {}): Balancer<H> {
+    return this.rpc.balancer(service, options);
+  }
+
   // --- lifecycle -----------------------------------------------------------------------------
 
   /**
@@ -404,8 +440,11 @@ export class Node {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      // Withdraw every exposed service everywhere and let the calls it runs finish (drainTimeoutMs).
+      await this.rpc.drain();
       // Leave first, so the cluster sees this node gone at once rather than after a timeout.
       await this.#cluster.stop();
+      this.rpc.close();
       this.#remote.close();
       this.registry.close();
       this.groups.close();
@@ -433,6 +472,7 @@ function portOf(cluster: Cluster, clock: Clock, logger: Logger): ClusterPort {
           if (cluster.isUp(node)) fn({ type: 'up', node });
         }),
         cluster.events.on('nodeDown', ({ node }) => fn({ type: 'down', node })),
+        cluster.events.on('linkDown', ({ node }) => fn({ type: 'lost', node })),
       ];
       return () => {
         for (const off of offs) off();

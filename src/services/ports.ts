@@ -24,7 +24,12 @@ export type PeerEvent =
    */
   | { readonly type: 'up'; readonly node: NodeId }
   /** Membership declared the peer down (failed or left): drop everything it owned. */
-  | { readonly type: 'down'; readonly node: NodeId };
+  | { readonly type: 'down'; readonly node: NodeId }
+  /**
+   * The link to the peer broke while membership may still have it up: what was in flight to it
+   * may be lost, and nothing will answer over that link (requests waiting on it fail now).
+   */
+  | { readonly type: 'lost'; readonly node: NodeId };
 
 export interface ClusterPort {
   /** This node's id. */

@@ -16,6 +16,8 @@ import {
   type ProcessRef,
   type ReplyOf,
   type Supervisor,
+  type ServiceRef,
+  serviceRef,
 } from '../../src/index.js';
 
 type CounterCall = { type: 'get' } | { type: 'reset'; to: number };
@@ -127,5 +129,40 @@ describe('types — monitors, supervisors, errors', () => {
     node.on('nodeDown', (e) => expectTypeOf(e.reason).toEqualTypeOf<'left' | 'failed'>());
     // @ts-expect-error unknown event
     node.on('nodeSideways', () => {});
+  });
+});
+
+const mathHandlers = {
+  add: (a: number, b: number) => a + b,
+  greet: async (name: string) => `hello ${name}`,
+};
+
+describe('types — services', () => {
+  it('a ServiceRef types rpc calls and balancer calls by the handler object', async () => {
+    const exposed = node.rpc.expose('math', mathHandlers);
+    expectTypeOf(exposed).toEqualTypeOf<ServiceRef<typeof mathHandlers>>();
+    const math = serviceRef<typeof mathHandlers>('math');
+    expectTypeOf(await node.rpc.call('n@127.0.0.1:1', math, 'add', [1, 2])).toEqualTypeOf<number>();
+    expectTypeOf(await node.rpc.callAny(math, 'greet', ['ada'])).toEqualTypeOf<string>();
+    const lb = node.balancer(math, { algorithm: 'power-of-two', filter: /^worker/ });
+    expectTypeOf(await lb.call('add', [1, 2], { key: 'user:42' })).toEqualTypeOf<number>();
+    expectTypeOf(await lb.call('greet', ['ada'])).toEqualTypeOf<string>();
+    // @ts-expect-error unknown method
+    await lb.call('mul', [1, 2]);
+    // @ts-expect-error wrong argument type
+    await lb.call('add', [1, '2']);
+    // @ts-expect-error missing argument
+    await node.rpc.call('n@127.0.0.1:1', math, 'add', [1]);
+    // @ts-expect-error unknown method through rpc.call
+    await node.rpc.call('n@127.0.0.1:1', math, 'sub', [1, 2]);
+    // A service named by a string is typed loosely.
+    expectTypeOf(await node.rpc.call('n@127.0.0.1:1', 'math', 'add', [1, 2])).toEqualTypeOf<unknown>();
+  });
+
+  it('expose checks schemas against the methods and options', () => {
+    // @ts-expect-error weight must be a number
+    node.rpc.expose('math', mathHandlers, { weight: 'heavy' });
+    // @ts-expect-error a balancer filter is a string, a RegExp or a predicate
+    node.balancer('math', { filter: 42 });
   });
 });

@@ -273,7 +273,7 @@ export class Groups {
     // Ask for the peer's slice too: the peer may have dropped ours (it saw this node down) and
     // have no reason of its own to send it again, or may not see this node up yet.
     if (event.type === 'up') this.#sendSnapshot(event.node, true);
-    else this.#emit(this.#table.drop(event.node));
+    else if (event.type === 'down') this.#emit(this.#table.drop(event.node));
   }
 
   #exited(pid: Pid): void {
