@@ -2,20 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { BACKOFF_DEFAULTS, Backoff, JITTER, backoffDelay, type BackoffOptions, type Jitter } from '../../src/core/backoff.js';
 import { mulberry32 } from '../helpers/prng.js';
 import { thrown } from '../helpers/errors.js';
+import { stats } from '../helpers/stats.js';
 
 const SAMPLES = 10_000;
 
-function stats(values: number[]): { min: number; max: number; mean: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (const v of values) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-    sum += v;
-  }
-  return { min, max, mean: sum / values.length };
-}
 
 function samples(attempt: number, options: BackoffOptions): number[] {
   return Array.from({ length: SAMPLES }, () => backoffDelay(attempt, options));

@@ -8,6 +8,7 @@
  * message, retransmit multiplier 4 and a full-state sync every 30 s. Every option is checked once,
  * up front; a bad one is an `INVALID_OPTION` error naming it and saying what was expected.
  */
+import { hasMethods } from '../../core/checks.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { CohortError, describe } from '../../core/errors.js';
 import { isNodeId, type NodeId } from '../../core/ids.js';
@@ -120,14 +121,6 @@ function invalid(name: string, value: unknown, expected: string): CohortError {
   return new CohortError('INVALID_OPTION', `invalid membership option '${name}' ${describe(value)}: expected ${expected}`, {
     details: { option: name },
   });
-}
-
-function hasMethods(value: unknown, names: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function')
-  );
 }
 
 /**

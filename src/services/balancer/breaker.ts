@@ -28,6 +28,7 @@
  * consecutive failures. A probe that never gets a verdict keeps a half-open breaker refusing: report
  * every allowed call, in a `finally` if need be.
  */
+import { hasMethods } from '../../core/checks.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { CohortError, describe } from '../../core/errors.js';
 import { Emitter, type Unsubscribe } from '../../core/events.js';
@@ -255,14 +256,6 @@ function invalid(name: keyof CircuitBreakerOptions, value: unknown, expected: st
   return new CohortError('INVALID_OPTION', `invalid circuit breaker option ${name} ${describe(value)}: expected ${expected}`, {
     details: { option: name },
   });
-}
-
-function hasMethods(value: unknown, names: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function')
-  );
 }
 
 function resolveBreakerOptions(options: CircuitBreakerOptions): Readonly<Required<CircuitBreakerOptions>> {

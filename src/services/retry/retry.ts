@@ -22,6 +22,7 @@
  * idempotent work (DESIGN decision 11: retries are opt-in) — or move to another provider (the
  * balancer's failover does that, excluding the providers that failed).
  */
+import { hasMethods } from '../../core/checks.js';
 import { Backoff, BACKOFF_DEFAULTS, type Jitter } from '../../core/backoff.js';
 import { sleep, systemClock, type Clock } from '../../core/clock.js';
 import { CohortError, describe, isCohortError, toWireError } from '../../core/errors.js';
@@ -292,14 +293,6 @@ function invalid(name: keyof RetryPolicy, value: unknown, expected: string): Coh
   return new CohortError('INVALID_OPTION', `invalid retry option ${name} ${describe(value)}: expected ${expected}`, {
     details: { option: name },
   });
-}
-
-function hasMethods(value: unknown, names: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    names.every((n) => typeof (value as Record<string, unknown>)[n] === 'function')
-  );
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {

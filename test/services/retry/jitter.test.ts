@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Jitter } from '../../../src/core/backoff.js';
 import { mulberry32 } from '../../helpers/prng.js';
 import { runRetry } from './drive.js';
+import { stats } from '../../helpers/stats.js';
 
 /** Seeded runs per jitter kind; each run makes 6 attempts, so 5 waits. */
 const RUNS = 500;
@@ -10,17 +11,6 @@ const CAP = 1_000;
 /** The capped exponential wait before attempt n + 2, i.e. of retry n (0-based): 100, 200, 400, 800, 1000. */
 const EXP = [100, 200, 400, 800, 1_000];
 
-function stats(values: readonly number[]): { min: number; max: number; mean: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (const v of values) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-    sum += v;
-  }
-  return { min, max, mean: sum / values.length };
-}
 
 /** The waits of `runs` seeded runs: `waits[run][retry]`, checked against what the clock measured. */
 async function waits(jitter: Jitter, seed: number, runs = RUNS): Promise<number[][]> {

@@ -17,7 +17,7 @@
 import type { NodeId } from '../../../core/ids.js';
 import { HashRing, type HashRingOptions } from '../../ring/hash-ring.js';
 import { randomIndex } from './random.js';
-import type { Candidate, SelectionAlgorithm, SelectionContext } from './types.js';
+import { sameNodes, type Candidate, type SelectionAlgorithm, type SelectionContext } from './types.js';
 
 class HashRingSelection implements SelectionAlgorithm {
   readonly name = 'hash-ring';
@@ -35,16 +35,9 @@ class HashRingSelection implements SelectionAlgorithm {
     const n = candidates.length;
     if (n === 0) return undefined;
     if (context.key === undefined) return candidates[randomIndex(context.random, n)];
-    if (!this.#sameList(candidates)) this.#adopt(candidates);
+    if (!sameNodes(this.#order, candidates)) this.#adopt(candidates);
     const owner = this.#ring.owner(context.key);
     return owner === undefined ? undefined : candidates[this.#index.get(owner)!];
-  }
-
-  #sameList(candidates: readonly Candidate[]): boolean {
-    const order = this.#order;
-    if (order.length !== candidates.length) return false;
-    for (let i = 0; i < order.length; i++) if (order[i] !== candidates[i]!.node) return false;
-    return true;
   }
 
   /** Takes a new list: re-indexes it, and rebuilds the ring only if the set of nodes changed. */

@@ -48,3 +48,13 @@ export interface SelectionAlgorithm {
 
 /** Makes one algorithm instance per balancer (algorithms may keep state: round-robin position, weights, ring). */
 export type AlgorithmFactory = () => SelectionAlgorithm;
+
+/**
+ * Whether `candidates` lists exactly the nodes of `order`, in that order: how a stateful algorithm
+ * tells, in O(n) and without allocating, that the provider list is the one it last adapted to.
+ */
+export function sameNodes(order: readonly NodeId[], candidates: readonly Candidate[]): boolean {
+  if (order.length !== candidates.length) return false;
+  for (let i = 0; i < order.length; i++) if (order[i] !== candidates[i]!.node) return false;
+  return true;
+}

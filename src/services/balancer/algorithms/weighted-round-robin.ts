@@ -19,7 +19,7 @@
  * arithmetic on an array (a changed list costs a map lookup per node once). Does not: look at load.
  */
 import type { NodeId } from '../../../core/ids.js';
-import type { Candidate, SelectionAlgorithm } from './types.js';
+import { sameNodes, type Candidate, type SelectionAlgorithm } from './types.js';
 
 /** The weight a candidate counts with: its weight when finite and > 0, else 0. */
 function effectiveWeight(weight: number): number {
@@ -36,7 +36,7 @@ class WeightedRoundRobin implements SelectionAlgorithm {
   select(candidates: readonly Candidate[]): Candidate | undefined {
     const n = candidates.length;
     if (n === 0) return undefined;
-    if (!this.#sameList(candidates)) this.#adopt(candidates);
+    if (!sameNodes(this.#order, candidates)) this.#adopt(candidates);
     const current = this.#current;
     let total = 0;
     for (let i = 0; i < n; i++) total += effectiveWeight(candidates[i]!.weight);
@@ -59,13 +59,6 @@ class WeightedRoundRobin implements SelectionAlgorithm {
     }
     current[best] = bestWeight - total;
     return candidates[best];
-  }
-
-  #sameList(candidates: readonly Candidate[]): boolean {
-    const order = this.#order;
-    if (order.length !== candidates.length) return false;
-    for (let i = 0; i < order.length; i++) if (order[i] !== candidates[i]!.node) return false;
-    return true;
   }
 
   /** Takes a new list: nodes still present keep their current weight, new ones start at 0, the rest are forgotten. */
