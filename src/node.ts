@@ -31,6 +31,9 @@ import { Registry } from './services/registry/registry.js';
 import { AlgorithmRegistry } from './services/balancer/algorithms/index.js';
 import type { Balancer, BalancerOptions } from './services/balancer/balancer.js';
 import { Rpc } from './services/rpc/rpc.js';
+import { DistributedSupervisor, type DistributedHost, type DistributedSupervisorOptions } from './services/distributed/supervisor.js';
+import { DSUP_MESSAGE, parseDsupMessage, type DsupMessage } from './services/distributed/tables.js';
+import { channel } from './services/ports.js';
 import type { Handlers, ServiceTarget } from './services/rpc/types.js';
 import { Supervisor } from './process/supervisor.js';
 import type { Exit, ExitReason, ProcessRef } from './process/types.js';
@@ -150,6 +153,8 @@ export class Node {
   readonly #events: Emitter<NodeEvents>;
   readonly #callTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
+  readonly #distributed = new Map<string, DistributedSupervisor>();
+  readonly #dsupHost: DistributedHost;
   #stopping: Promise<void> | undefined;
 
   private constructor(options: ResolvedNodeOptions, cluster: Cluster, incarnation: number) {
@@ -193,6 +198,30 @@ export class Node {
       drainTimeoutMs: options.drainTimeoutMs,
       algorithms: this.algorithms,
       random: options.random,
+    });
+    this.#dsupHost = {
+      self: this.id,
+      clock: this.clock,
+      logger: this.logger,
+      rpc: this.rpc,
+      channel: channel<DsupMessage>(clusterPort, DSUP_MESSAGE, this.logger, 'distributed supervisor'),
+      spawn: (behavior, args) => this.#runtime.spawn(behavior, args),
+      stop: (pid, reason) => this.#runtime.stop(pid, reason),
+      monitor: (pid, fn) => {
+        const ref = this.#runtime.monitor(pid, { kind: 'callback', fn: (down) => fn(down.reason) });
+        return () => void this.#runtime.demonitor(ref);
+      },
+      call: (ref, message, timeoutMs) => this.#runtime.call(ref, message, { timeoutMs: timeoutMs ?? this.#callTimeoutMs }),
+      cast: (ref, message) => this.#runtime.cast(ref, message),
+      send: (ref, message) => this.#runtime.send(ref, message),
+    };
+    clusterPort.handle(DSUP_MESSAGE, (from, body) => {
+      const m = parseDsupMessage(body, from);
+      if (typeof m === 'string') {
+        this.logger.warn('ignored a malformed distributed supervisor message', { from, problem: m });
+        return;
+      }
+      this.#distributed.get(m.sup)?.receive(from, m);
     });
     this.#runtime.events.on('spawn', (e) => this.#events.emit('processStart', e));
     this.#runtime.events.on('exit', (e) => this.#events.emit('processExit', e));
@@ -432,6 +461,29 @@ export class Node {
     return this.rpc.balancer(service, options);
   }
 
+  /**
+   * Joins (or starts) the distributed supervisor `name`: its members are the nodes that call this
+   * with the same name; its children are placed on a hash ring of the members and restarted on
+   * survivors when a member dies. One per name per node.
+   *
+   * @throws CohortError `INVALID_ARGUMENT` (a bad name, or one already started here),
+   *   `INVALID_OPTION`, `NODE_STOPPED`.
+   * @example
+   * const sessions = await node.distributedSupervisor('sessions');
+   * await sessions.startChild({ id: 'user:42', behavior: 'session', args: { user: 42 } });
+   * await sessions.call('user:42', { type: 'get' });
+   */
+  async distributedSupervisor(name: string, options: DistributedSupervisorOptions = {}): Promise<DistributedSupervisor> {
+    if (this.#stopping !== undefined) throw new CohortError('NODE_STOPPED', `node ${this.id} is stopped`);
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+      throw new CohortError('INVALID_ARGUMENT', `distributedSupervisor: the name must be a string of 1-200 characters, got ${describe(name)}`);
+    }
+    if (this.#distributed.has(name)) throw new CohortError('INVALID_ARGUMENT', `distributed supervisor '${name}' is already started on ${this.id}`);
+    const sup = new DistributedSupervisor(this.#dsupHost, name, options);
+    this.#distributed.set(name, sup);
+    return sup;
+  }
+
   // --- lifecycle -----------------------------------------------------------------------------
 
   /**
@@ -440,7 +492,9 @@ export class Node {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      // Withdraw every exposed service everywhere and let the calls it runs finish (drainTimeoutMs).
+      // Hand distributed children over to the other members, then withdraw every exposed service
+      // everywhere and let the calls it runs finish (drainTimeoutMs).
+      await Promise.all([...this.#distributed.values()].map((d) => d.stop()));
       await this.rpc.drain();
       // Leave first, so the cluster sees this node gone at once rather than after a timeout.
       await this.#cluster.stop();
