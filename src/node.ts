@@ -199,12 +199,14 @@ export class Node {
       algorithms: this.algorithms,
       random: options.random,
     });
+    const dsupChannel = channel<DsupMessage>(clusterPort, DSUP_MESSAGE, this.logger, 'distributed supervisor');
     this.#dsupHost = {
       self: this.id,
       clock: this.clock,
       logger: this.logger,
       rpc: this.rpc,
-      channel: channel<DsupMessage>(clusterPort, DSUP_MESSAGE, this.logger, 'distributed supervisor'),
+      channel: dsupChannel,
+      peers: () => clusterPort.peers(),
       spawn: (behavior, args) => this.#runtime.spawn(behavior, args),
       stop: (pid, reason) => this.#runtime.stop(pid, reason),
       monitor: (pid, fn) => {
@@ -221,7 +223,10 @@ export class Node {
         this.logger.warn('ignored a malformed distributed supervisor message', { from, problem: m });
         return;
       }
-      this.#distributed.get(m.sup)?.receive(from, m);
+      const sup = this.#distributed.get(m.sup);
+      if (sup !== undefined) sup.receive(from, m);
+      // Not a member: say so, so that a new member does not wait for this node.
+      else if (m.type === 'hello') dsupChannel.send(from, { sup: m.sup, type: 'running', entries: [] });
     });
     this.#runtime.events.on('spawn', (e) => this.#events.emit('processStart', e));
     this.#runtime.events.on('exit', (e) => this.#events.emit('processExit', e));

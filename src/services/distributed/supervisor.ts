@@ -51,6 +51,13 @@ import {
   type Version,
 } from './tables.js';
 
+/** How long a new member waits at most for its peers' answers before it starts children. */
+const JOIN_WAIT_MS = 2_000;
+/** How long a moving child's old instance waits for the new node to confirm the handoff. */
+const HANDOFF_ACK_MS = 3_000;
+/** How often an unacknowledged handoff is sent again. */
+const HANDOFF_RESEND_MS = 200;
+
 /** Options of `node.distributedSupervisor(name, options)`. */
 export interface DistributedSupervisorOptions {
   /** Restarts allowed on one node within `withinMs` before that member gives up. @default 3 */
@@ -117,6 +124,8 @@ export interface DistributedHost {
   readonly logger: Logger;
   readonly rpc: Rpc;
   readonly channel: Channel<DsupMessage>;
+  /** The cluster's peers that are up now. */
+  peers(): NodeId[];
   spawn(behavior: string, args: unknown): Promise<Pid>;
   stop(pid: Pid, reason: ExitReason): Promise<void>;
   monitor(pid: Pid, fn: (reason: ExitReason) => void): () => void;
@@ -131,6 +140,11 @@ interface LocalChild {
   cancel?: () => void;
   /** Set when this node stops it on purpose: the exit is not a failure. */
   stopping: string | undefined;
+  /**
+   * The node it moved from, whose instance is on its way out (this one holds its state): until
+   * that node reports it gone, this instance is not stopped as a duplicate of it.
+   */
+  handedOffFrom?: NodeId | undefined;
 }
 
 /** A distributed supervisor's member on this node (`node.distributedSupervisor(name)`). */
@@ -147,8 +161,10 @@ export class DistributedSupervisor {
   readonly #starting = new Set<string>();
   /** Children that ran here before and exited: their next start here is a restart. */
   readonly #exited = new Set<string>();
+  /** Moves waiting for the new node to confirm it holds the handed-off state. */
+  readonly #acks = new Map<string, () => void>();
   /** State handed off by the old node of a child that moves here, until it starts. */
-  readonly #handoffs = new Map<string, unknown>();
+  readonly #handoffs = new Map<string, { readonly state: unknown; readonly from: NodeId }>();
   /** Where each child was last seen running, to report moves. */
   readonly #lastSeen = new Map<string, NodeId>();
   readonly #ring: HashRing;
@@ -157,6 +173,12 @@ export class DistributedSupervisor {
   readonly #unwatch: Unsubscribe;
   /** Members whose running slice has arrived since they (re)joined: until all have, nothing starts. */
   readonly #heard = new Set<NodeId>();
+  /**
+   * Peers a new member waits to hear from (each answers `hello` with what it runs, or nothing if
+   * it has no such supervisor) before it starts any child: until then it cannot tell an orphan
+   * from a child running on a member it has not seen yet.
+   */
+  readonly #waitingFor: Set<NodeId>;
   #members: NodeId[] = [];
   #counter = 0;
   #scheduled = false;
@@ -184,6 +206,15 @@ export class DistributedSupervisor {
       this.#schedule();
     });
     host.rpc.expose(this.#service, { ping: () => true });
+    this.#waitingFor = new Set(host.peers().filter((p) => p !== host.self));
+    for (const peer of this.#waitingFor) this.#send(peer, { sup: name, type: 'hello' });
+    if (this.#waitingFor.size > 0) {
+      // A peer that never answers (it went down meanwhile) does not hold this member back for long.
+      host.clock.setTimeout(() => {
+        this.#waitingFor.clear();
+        this.#schedule();
+      }, JOIN_WAIT_MS);
+    }
     this.#schedule();
   }
 
@@ -313,11 +344,29 @@ export class DistributedSupervisor {
         return;
       case 'running':
         this.#heard.add(from);
+        this.#waitingFor.delete(from);
+        for (const [id, c] of this.#local) {
+          if (c.handedOffFrom === from && !m.entries.some((e) => e.id === id)) c.handedOffFrom = undefined;
+        }
         this.#running.replace(from, m.entries);
         this.#schedule();
         return;
-      case 'handoff':
-        this.#handoffs.set(m.id, m.state);
+      case 'handoff': {
+        // An instance may already run here (started before this member heard of the old one):
+        // it gets the state now; else the next instance started here gets it first.
+        // The sender's instance is on its way out: this one, which now has its state, stays.
+        const mine = this.#local.get(m.id);
+        if (mine !== undefined && mine.stopping === undefined) {
+          this.#host.send(mine.pid, { type: 'handoff', id: m.id, state: m.state });
+          mine.handedOffFrom = from;
+          this.#running.forget(from, m.id);
+          this.#schedule();
+        } else this.#handoffs.set(m.id, { state: m.state, from });
+        this.#send(from, { sup: this.name, type: 'handoffAck', id: m.id });
+        return;
+      }
+      case 'handoffAck':
+        this.#acks.get(m.id)?.();
         return;
     }
   }
@@ -372,7 +421,7 @@ export class DistributedSupervisor {
     this.#ring.setNodes(members);
     const self = this.#host.self;
     // A child that seems to run nowhere may run on a member not heard from yet: wait for it.
-    const informed = members.every((n) => n === self || this.#heard.has(n));
+    const informed = this.#waitingFor.size === 0 && members.every((n) => n === self || this.#heard.has(n));
     for (const spec of this.#specs.all()) {
       const runners = this.#running.runners(spec.id);
       this.#noteLocation(spec.id, runners);
@@ -393,8 +442,9 @@ export class DistributedSupervisor {
       }
       if (mine === undefined) continue;
       if (runners.length > 1) {
-        // The oldest instance stays (it has the state); a move then happens by the rules below.
-        if (runners[0]!.node !== self) this.#stopLocal(spec.id, mine, 'duplicate');
+        // The oldest instance stays (it has the state); a move then happens by the rules below. An
+        // instance that received a handoff stays too: the one it came from is stopping.
+        if (runners[0]!.node !== self && mine.handedOffFrom === undefined) this.#stopLocal(spec.id, mine, 'duplicate');
         continue;
       }
       if (this.#o.rebalance === 'active' && placement !== undefined && placement !== self && members.includes(self)) {
@@ -429,12 +479,13 @@ export class DistributedSupervisor {
           void this.#host.stop(pid, 'shutdown').catch(() => {});
           return;
         }
-        if (this.#handoffs.has(spec.id)) {
+        const handedOff = this.#handoffs.get(spec.id);
+        if (handedOff !== undefined) {
           // First in its mailbox: nobody else knows where it runs yet.
-          this.#host.send(pid, { type: 'handoff', id: spec.id, state: this.#handoffs.get(spec.id) });
+          this.#host.send(pid, { type: 'handoff', id: spec.id, state: handedOff.state });
           this.#handoffs.delete(spec.id);
         }
-        const child: LocalChild = { pid, since: this.#host.clock.wallTime(), stopping: undefined };
+        const child: LocalChild = { pid, since: this.#host.clock.wallTime(), stopping: undefined, handedOffFrom: handedOff?.from };
         child.cancel = this.#host.monitor(pid, (reason) => this.#exitedLocal(spec.id, child, reason));
         this.#local.set(spec.id, child);
         this.#exited.delete(spec.id);
@@ -469,7 +520,29 @@ export class DistributedSupervisor {
           this.#log.warn('handoff failed; the child moves without its state', { id, error: String(error) });
         }
       }
-      if (this.#o.handoff !== undefined) this.#send(to, { sup: this.name, type: 'handoff', id, state });
+      if (this.#o.handoff !== undefined) {
+        // Stop the old instance only once the new node holds the state (or after a bound: a move
+        // must not hang on a node that went away).
+        // A message can be lost with a link that breaks or is replaced (the new node has just
+        // joined): the handoff is sent again until acknowledged; receiving it twice is harmless.
+        await new Promise<void>((resolve) => {
+          const message: DsupMessage = { sup: this.name, type: 'handoff', id, state };
+          const resend = this.#host.clock.setInterval(() => this.#send(to, message), HANDOFF_RESEND_MS);
+          const timer = this.#host.clock.setTimeout(() => {
+            this.#acks.delete(id);
+            resend.cancel();
+            this.#log.warn('no acknowledgement of a handoff; the child moves anyway', { id, to });
+            resolve();
+          }, HANDOFF_ACK_MS);
+          this.#acks.set(id, () => {
+            this.#acks.delete(id);
+            timer.cancel();
+            resend.cancel();
+            resolve();
+          });
+          this.#send(to, message);
+        });
+      }
       await this.#host.stop(child.pid, 'shutdown').catch(() => {});
     })();
   }

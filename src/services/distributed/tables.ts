@@ -94,6 +94,11 @@ export class RunningTable {
     return [...changed];
   }
 
+  /** Forgets one child of `node`'s slice (that instance is on its way out). */
+  forget(node: NodeId, id: string): void {
+    this.#slices.get(node)?.delete(id);
+  }
+
   /** Forgets `node`'s slice (it left or went down). */
   drop(node: NodeId): string[] {
     return this.replace(node, []);
@@ -122,7 +127,9 @@ export type DsupMessage =
   /** Asks for the sender's whole state (a member that just met this one). */
   | { readonly sup: string; readonly type: 'hello' }
   /** The exported state of a child that moves to the receiver (sent before the old instance stops). */
-  | { readonly sup: string; readonly type: 'handoff'; readonly id: string; readonly state: unknown };
+  | { readonly sup: string; readonly type: 'handoff'; readonly id: string; readonly state: unknown }
+  /** The receiver holds the handed-off state of `id`: the old instance may stop now. */
+  | { readonly sup: string; readonly type: 'handoffAck'; readonly id: string };
 
 export const DSUP_MESSAGE = 'dsup';
 export const MAX_ID_LENGTH = 255;
@@ -142,6 +149,8 @@ export function parseDsupMessage(body: unknown, from: NodeId): DsupMessage | str
       return { sup: b.sup, type: 'hello' };
     case 'handoff':
       return isChildId(b.id) ? { sup: b.sup, type: 'handoff', id: b.id, state: b.state } : 'handoff: a child id is needed';
+    case 'handoffAck':
+      return isChildId(b.id) ? { sup: b.sup, type: 'handoffAck', id: b.id } : 'handoffAck: a child id is needed';
     case 'specs': {
       if (!Array.isArray(b.entries)) return 'specs: entries must be an array';
       const entries: SpecEntry[] = [];
