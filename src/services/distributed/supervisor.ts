@@ -573,7 +573,8 @@ export class DistributedSupervisor {
   }
 
   #tick(): Promise<void> {
-    return new Promise((resolve) => this.#host.clock.setTimeout(resolve, 10));
+    // Kept alive: a script awaiting startChild must not exit under it.
+    return new Promise((resolve) => this.#host.clock.setTimeout(resolve, 10, { keepAlive: true }));
   }
 
   #open(op: string): void {
