@@ -109,6 +109,17 @@ export { murmur3 } from './services/ring/murmur3.js';
 export { CircuitBreaker, CIRCUIT_STATE, CIRCUIT_BREAKER_DEFAULTS } from './services/balancer/breaker.js';
 export type { CircuitState, CircuitBreakerOptions, CircuitChange } from './services/balancer/breaker.js';
 
+// Distributed supervisor (`node.distributedSupervisor`).
+export { DISTRIBUTED_SUPERVISOR_DEFAULTS } from './services/distributed/supervisor.js';
+export type {
+  DistributedSupervisor,
+  DistributedSupervisorOptions,
+  DistributedChildSpec,
+  DistributedChild,
+  DistributedSupervisorEvents,
+} from './services/distributed/supervisor.js';
+export type { DistributedRestart } from './services/distributed/tables.js';
+
 // Retry (a public module of its own).
 export { retry, resolveRetryPolicy, isRetryable, RETRY_DEFAULTS, RETRY_PRESETS, RETRY_PRESET_NAMES, isRetryPresetName } from './services/retry/index.js';
 export type { RetryPolicy, RetryPresetName, RetryPreset, RetryAttempt, RetryInfo, RetryFunction, ResolvedRetryPolicy } from './services/retry/index.js';

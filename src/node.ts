@@ -483,7 +483,7 @@ export class Node {
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
       throw new CohortError('INVALID_ARGUMENT', `distributedSupervisor: the name must be a string of 1-200 characters, got ${describe(name)}`);
     }
-    if (this.#distributed.has(name)) throw new CohortError('INVALID_ARGUMENT', `distributed supervisor '${name}' is already started on ${this.id}`);
+    if (this.#distributed.get(name)?.stopped === false) throw new CohortError('INVALID_ARGUMENT', `distributed supervisor '${name}' is already started on ${this.id}`);
     const sup = new DistributedSupervisor(this.#dsupHost, name, options);
     this.#distributed.set(name, sup);
     return sup;

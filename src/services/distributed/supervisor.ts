@@ -226,6 +226,11 @@ export class DistributedSupervisor {
     return this.#emitter.on(type, fn);
   }
 
+  /** Whether `stop()` has been called (this node left the supervisor). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** The members (nodes running this supervisor), sorted. */
   members(): NodeId[] {
     return [...this.#members];
