@@ -155,6 +155,16 @@ export function asCohortError(value: unknown, code: ErrorCode = 'UNKNOWN', messa
   return new CohortError(code, text, { cause: value });
 }
 
+/**
+ * The error of a message to `node` that could not be sent: the send's own error when it says
+ * something more specific (`QUEUE_FULL`, `FRAME_TOO_LARGE`, ...), else `NOCONNECTION` naming the
+ * node and `what` was not done (e.g. "the call of math.add was not sent").
+ */
+export function unreachable(node: string, what: string, cause: unknown): CohortError {
+  if (cause instanceof CohortError && cause.code !== 'NOCONNECTION') return cause;
+  return new CohortError('NOCONNECTION', `node ${node} is not reachable; ${what}`, { details: { node }, cause });
+}
+
 /** A short, safe description of any value for an error message. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -29,7 +29,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { Deadlines } from '../core/deadlines.js';
-import { CohortError, toWireError, type WireError } from '../core/errors.js';
+import { CohortError, toWireError, unreachable, type WireError } from '../core/errors.js';
 import type { Events, Unsubscribe } from '../core/events.js';
 import { formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
@@ -234,7 +234,7 @@ export class RemoteProcesses implements Router {
       try {
         this.#cluster.send(node, PROC, encode({ ...body, i: id }));
       } catch (error) {
-        reject(noconnection(node, `${what()} was not sent`, error));
+        reject(unreachable(node, `the ${what()} was not sent`, error));
         return;
       }
       const timer = this.#deadlines.add(timeoutMs, () => {
@@ -496,10 +496,5 @@ function withMessage<T extends object>(body: T, message: string | undefined): T 
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function noconnection(node: NodeId, what: string, cause: unknown): CohortError {
-  if (cause instanceof CohortError && cause.code !== 'NOCONNECTION') return cause;
-  return new CohortError('NOCONNECTION', `node ${node} is not reachable; the ${what}`, { details: { node }, cause });
 }
 

@@ -27,7 +27,7 @@
  * (a failed handler is logged, a cast to an unreachable node is reported by the returned count).
  */
 import { Deadlines } from '../../core/deadlines.js';
-import { CohortError, describe, toWireError } from '../../core/errors.js';
+import { CohortError, describe, toWireError, unreachable } from '../../core/errors.js';
 import { Emitter, type Unsubscribe } from '../../core/events.js';
 import type { NodeId } from '../../core/ids.js';
 import { childLogger, type Logger } from '../../core/logger.js';
@@ -618,9 +618,4 @@ function fail(code: 'NOT_FOUND' | 'UNAVAILABLE', message: string, details: Recor
 
 function withNode(error: CohortError, node: NodeId): CohortError {
   return error.node !== undefined ? error : new CohortError(error.code, error.message, { details: error.details, retryable: error.retryable, node, cause: error.cause });
-}
-
-function unreachable(node: NodeId, what: string, cause: unknown): CohortError {
-  if (cause instanceof CohortError && cause.code !== 'NOCONNECTION') return cause;
-  return new CohortError('NOCONNECTION', `node ${node} is not reachable; ${what}`, { details: { node }, cause });
 }
