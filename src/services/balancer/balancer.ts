@@ -279,7 +279,8 @@ export class Balancer<H extends Handlers = Handlers> {
   async #pool(method: string): Promise<readonly ProviderInfo[]> {
     const clock = this.#host.clock;
     const deadline = clock.now() + this.#waitMs;
-    const backoff = new Backoff({ baseMs: 25, maxMs: 500, jitter: 'full', random: this.#host.random });
+    // Made only when there is nothing to call: not on every call's path.
+    let backoff: Backoff | undefined;
     for (;;) {
       const providers = this.#providers();
       if (providers.length > 0) {
@@ -295,6 +296,7 @@ export class Balancer<H extends Handlers = Handlers> {
           details: { service: this.service, waitedMs: this.#waitMs },
         });
       }
+      backoff ??= new Backoff({ baseMs: 25, maxMs: 500, jitter: 'full', random: this.#host.random });
       await sleep(clock, Math.min(left, Math.max(1, backoff.next())));
     }
   }
