@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { TestCluster } from '../test/harness/cluster.js';
+import { instances } from '../test/harness/distributed-view.js';
 import { median, table } from './stats.js';
 
 const DISTRIBUTED = new URL('../test/harness/extensions/distributed.ts', import.meta.url).href;
@@ -23,16 +24,6 @@ function argument(name: string, fallback: number): number {
   const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be an integer >= 1`);
   return v;
-}
-
-/** Where each child runs, by the processes alive on the given nodes: id → nodes. */
-async function instances(cluster: TestCluster, indexes: readonly number[]): Promise<Map<string, string[]>> {
-  const where = new Map<string, string[]>();
-  for (const i of indexes) {
-    const node = cluster.node(i);
-    for (const id of await node.command<string[]>('localIds')) where.set(id, [...(where.get(id) ?? []), node.id]);
-  }
-  return where;
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {

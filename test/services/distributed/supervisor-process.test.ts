@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from '../../harness/cluster.js';
+import { instances } from '../../harness/distributed-view.js';
 import { eventually } from '../../helpers/eventually.js';
 
 const DISTRIBUTED = new URL('../../harness/extensions/distributed.ts', import.meta.url).href;
@@ -24,16 +25,6 @@ async function started(n: number, rebalance: 'passive' | 'active'): Promise<Test
     for (const node of cluster.nodes()) expect(await node.command<string[]>('supMembers')).toHaveLength(n);
   }, 5_000);
   return cluster;
-}
-
-/** Every instance alive on the given nodes: id → the nodes running one. */
-async function instances(cluster: TestCluster, indexes: readonly number[]): Promise<Map<string, string[]>> {
-  const where = new Map<string, string[]>();
-  for (const i of indexes) {
-    const node = cluster.node(i);
-    for (const id of await node.command<string[]>('localIds')) where.set(id, [...(where.get(id) ?? []), node.id]);
-  }
-  return where;
 }
 
 function expectOneEach(where: Map<string, string[]>, ids: readonly string[]): void {
