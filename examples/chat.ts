@@ -1,10 +1,11 @@
 /**
- * Remote processes, the global registry and process groups, on three nodes in one process: a chat
- * room spawned on another node and called from a third, found by a cluster-wide name, rooms on
- * every node in one group that a broadcast reaches, and what the others see when a node stops.
+ * A chat across three nodes in one process: a room spawned on another node and called from a
+ * third; a cluster-wide name, `lobby`, that any node calls it by (and that nobody else can take);
+ * the rooms of every node in one group that an announcement reaches; and what the others see when
+ * a node stops: a monitor fires with `noconnection` and that node's names and rooms disappear.
  *
- * Run it with `npx tsx examples/remote.ts`. On real machines each node is its own process with
- * its own host; the code is the same.
+ * Run it with `npx tsx examples/chat.ts`. On real machines each node is its own process with its
+ * own host; the code is the same.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -45,9 +46,10 @@ const nodes = [a, b, c];
 for (const node of nodes) node.behaviors.register('room', room);
 await until(() => nodes.every((n) => n.members().filter((m) => m.status === 'alive').length === 3), 'the cluster formed');
 
-// Remote spawn: a starts a room on b. Its ref works from every node, exactly as a local one.
+// ada, on a, opens the room 'general' on b. Its ref works from every node, exactly as a local one:
+// she posts from a, grace joins from c.
 const general = (await a.spawn('room', 'general', { on: b.id })) as ProcessRef<typeof room>;
-console.log(`a spawned room 'general' on ${nameOf(general)}`);
+console.log(`a opened the room 'general' on ${nameOf(general)}`);
 assert.equal(general.node, b.id);
 a.cast(general, { type: 'post', user: 'ada', text: 'hello from a' });
 console.log(`c joins it: ${JSON.stringify(await c.call(general, { type: 'join', user: 'grace' }))}`);
@@ -55,22 +57,30 @@ const history = await a.call(general, { type: 'history' });
 console.log(`a reads its history: ${JSON.stringify(history)}`);
 assert.deepEqual(history, ['ada: hello from a']);
 
-// Global registry: b names its room 'lobby' for the whole cluster; whereis reads a local table.
+// b names the room 'lobby' for the whole cluster; whereis reads a local table. alan, on c, finds
+// it by that name, joins and posts.
 await b.registry.register('lobby', general);
 const isLobby = (pid: Pid | undefined) => pid !== undefined && samePid(pid, general);
 await until(() => nodes.every((n) => isLobby(n.registry.whereis('lobby'))), 'every node knows lobby');
 const users = await c.call<typeof room>('lobby', { type: 'join', user: 'alan' });
 console.log(`c calls 'lobby' by name: ${JSON.stringify(users)}`);
 assert.deepEqual(users, ['grace', 'alan']);
+c.cast<typeof room>('lobby', { type: 'post', user: 'alan', text: 'hi all' });
+// From one node to one process, messages keep their order: the post comes before this call.
+const read = await c.call<typeof room>('lobby', { type: 'history' });
+console.log(`c reads 'lobby': ${JSON.stringify(read)}`);
+assert.deepEqual(read, ['ada: hello from a', 'alan: hi all']);
 // A taken name is refused (and the process spawned for it is stopped again).
 await assert.rejects(a.spawn(room, 'impostor', { name: 'lobby', global: true }), { code: 'NAME_TAKEN' });
 assert.equal(a.processCount(), 0);
-console.log(`a cannot take 'lobby': NAME_TAKEN`);
+console.log(`a cannot open another room as 'lobby': NAME_TAKEN`);
+// c opens 'news' under a cluster-wide name of its own.
 const news = await c.spawn(room, 'news', { name: 'news', global: true });
 await until(() => nodes.every((n) => n.registry.whereis('news') !== undefined), 'every node knows news');
 console.log(`names seen from a: ${a.registry.names().join(', ')}`);
 
-// Groups: each node adds its own room (join takes only local pids); members are read locally.
+// Every room is in the group 'rooms': each node adds its own (join takes only local pids), and
+// members are read locally.
 const unwatch = a.groups.watch('rooms', (e) => console.log(`a sees a ${e.type} in 'rooms': ${e.pids.map(nameOf).join(', ')}`));
 const random = await a.spawn(room, 'random');
 a.groups.join('rooms', random);
@@ -78,18 +88,21 @@ b.groups.join('rooms', general);
 c.groups.join('rooms', news);
 await until(() => nodes.every((n) => n.groups.members('rooms').length === 3), 'every node sees 3 rooms');
 assert.deepEqual(b.groups.localMembers('rooms'), [general]);
-// A broadcast reaches each member once, at its handleInfo.
+// An announcement to the group reaches each room once, at its handleInfo.
 const sent = a.groups.broadcast('rooms', { type: 'announce', text: 'maintenance at noon' });
-console.log(`a broadcast to ${sent} rooms`);
+console.log(`a announces to ${sent} rooms`);
 assert.equal(sent, 3);
 for (const pid of [random, general, news]) {
   // From a to one process, messages keep their order: the call comes after the broadcast.
   const lines = await a.call(pid, { type: 'history' });
   assert.equal(lines.at(-1), '* maintenance at noon');
 }
+const said = await a.call(general, { type: 'history' });
+console.log(`'general' so far: ${JSON.stringify(said)}`);
+assert.deepEqual(said, ['ada: hello from a', 'alan: hi all', '* maintenance at noon']);
 
 // Monitors across nodes: when c stops, a's monitor on c's room fires with `noconnection`, and
-// c's names and group members disappear everywhere else.
+// c's names and rooms disappear everywhere else.
 const downs: DownEvent[] = [];
 a.monitor(news, (down) => {
   downs.push(down);
@@ -103,6 +116,14 @@ await until(() => [a, b].every((n) => n.groups.members('rooms').length === 2), "
 console.log(`after c stopped: names ${a.registry.names().join(', ')}; ${a.groups.members('rooms').length} rooms`);
 assert.deepEqual(a.registry.names(), ['lobby']);
 
+// A monitor on a room that is already closed fires at once, with `noproc`.
 unwatch();
+await a.stopProcess(random);
+let closed: DownEvent | undefined;
+a.monitor(random, (down) => (closed = down));
+await until(() => closed !== undefined, 'the monitor on the closed room fired');
+console.log(`a monitors 'random' after closing it: ${closed?.reason}`);
+assert.equal(closed?.reason, 'noproc');
+
 await b.stop();
 await a.stop();
