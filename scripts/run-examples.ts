@@ -88,7 +88,29 @@ for (const file of files) {
   }
 }
 
-// The README's first example must be examples/counter.ts, verbatim.
+/** Every `.ts` file under `dir`, as paths. */
+async function tsFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : Promise.resolve(e.name.endsWith('.ts') ? [join(dir, e.name)] : []))));
+  return nested.flat();
+}
+
+/**
+ * The README's code lines that no example contains. A snippet is an excerpt: `// ...` lines mark
+ * cuts, comment lines and trailing `// comments` may annotate (e.g. with the output), and every
+ * other line must be a line of some file under examples/ (compared without indentation).
+ */
+function snippetLinesNotInExamples(readme: string, sources: readonly string[]): string[] {
+  const withoutComment = (line: string) => line.replace(/\s+\/\/ .*$/, '');
+  const known = new Set(sources.flatMap((source) => source.split('\n').flatMap((line) => [line.trim(), withoutComment(line.trim())])));
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return blocks
+    .flatMap((block) => block.split('\n').map((line) => line.trim()))
+    .filter((line) => line !== '' && !line.startsWith('//') && !known.has(line) && !known.has(withoutComment(line)));
+}
+
+// The README's first example must be examples/counter.ts, verbatim, and every other snippet an
+// excerpt of an example, so that every line of code the README shows is one that runs.
 if (filters.length === 0) {
   const t0 = performance.now();
   const counter = (await readFile(join(examplesDir, 'counter.ts'), 'utf8')).trimEnd();
@@ -97,6 +119,14 @@ if (filters.length === 0) {
   const why = ok ? '' : 'README.md does not quote examples/counter.ts verbatim in a ```ts block; copy the file into it';
   outcomes.push({ file: 'README.md', ok, ms: performance.now() - t0, why, output: '' });
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${'README.md quotes counter.ts'.padEnd(32)} ${'-'.padStart(6)}     ${why}`);
+
+  const sources = await Promise.all((await tsFiles(examplesDir)).map((f) => readFile(f, 'utf8')));
+  const missing = snippetLinesNotInExamples(readme, sources);
+  const excerpts = missing.length === 0;
+  const whyNot = excerpts ? '' : `README.md shows ${missing.length} line(s) of code that no example contains`;
+  outcomes.push({ file: 'README.md', ok: excerpts, ms: 0, why: whyNot, output: missing.join('\n') });
+  console.log(`${excerpts ? 'PASS' : 'FAIL'}  ${'README.md snippets are excerpts'.padEnd(32)} ${'-'.padStart(6)}     ${whyNot}`);
+  if (!excerpts) console.log(missing.map((line) => `      | ${line}`).join('\n'));
 }
 
 const failed = outcomes.filter((o) => !o.ok);
