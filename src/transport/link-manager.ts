@@ -6,6 +6,9 @@
  *   id is kept, and the choice is made during the handshake, the same way on both sides, so the
  *   other attempt is refused with `DUPLICATE_LINK` before it ever carries a message and no `down`
  *   is reported for it. A peer that restarted (new instance) replaces its old link at once.
+ * - When the preferred link comes up after the other one already carried messages (both sides
+ *   dialled, one of them by address), the other is retired rather than dropped: messages either
+ *   side wrote on it still arrive, before any that came over the new link.
  * - `send` to a peer without a link dials it and queues the message (bounded by `maxQueueBytes`);
  *   the queue is flushed in order when the link comes up, and dropped (counted in the `down`
  *   event) when dialling fails.
@@ -415,15 +418,26 @@ export class LinkManager {
   #install(peer: string, instance: string, link: Link): void {
     const state = this.#state(peer);
     const old = state.link;
+    const sameInstance = state.instance === instance;
     state.link = link;
     state.instance = instance;
     state.backoff.reset();
     state.notBefore = 0;
     link.onClose((close) => this.#closed_(peer, link, close));
-    // Superseded (a restarted peer, or the preferred direction won): what it had not started
-    // sending moves over, ahead of what waited for the link.
-    const moved = old === undefined ? [] : old.takeQueued();
-    old?.close();
+    // Superseded: what the old link had not written moves over, ahead of what waited for a link.
+    // A restarted peer's old link is dead: close it. Otherwise (the preferred direction won after
+    // the other link carried messages) the peer may still be writing on it: retire it, and hold
+    // back the new link's messages until the old one has delivered the last of the peer's, so
+    // none is lost and their order holds.
+    let moved: Uint8Array[] = [];
+    let drained: Promise<void> = Promise.resolve();
+    if (old !== undefined && !old.closed && sameInstance) {
+      moved = old.retire();
+      drained = this.#drain(peer, old);
+    } else if (old !== undefined) {
+      moved = old.takeQueued();
+      old.close();
+    }
     const pending = [...moved, ...state.pending.splice(0)];
     state.pendingBytes = 0;
     for (const payload of pending) {
@@ -434,14 +448,39 @@ export class LinkManager {
       }
     }
     this.#emitter.emit('up', { peer, instance, outbound: link.outbound });
-    // Last: frames that arrived with the end of the handshake are handled now, after `up`.
-    if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
+    // Last: frames that arrived with the end of the handshake are handled now, after `up` (and
+    // after the link it replaces has delivered the peer's last messages).
+    const listen = () => {
+      if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
+    };
+    if (old === undefined || !sameInstance) listen();
+    else void drained.then(listen);
+  }
+
+  /** Resolves once a retired link has closed; closes it if the peer's goodbye does not come in time. */
+  #drain(peer: string, old: Link): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#timers.setTimeout(() => {
+        this.#o.logger.info('a replaced link did not close in time; closing it', { peer });
+        old.close();
+      }, this.#o.handshakeTimeoutMs);
+      old.onClose(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
   }
 
   #closed_(peer: string, link: Link, close: LinkClose): void {
     const state = this.#peers.get(peer);
     if (state === undefined || state.link !== link) return; // superseded: not a down
     state.link = undefined;
+    // The peer retired this link for another it set up: what was not written here goes there.
+    if (close.reason === 'bye' && state.handshaking.size > 0) {
+      const moved = link.takeQueued();
+      state.pending.unshift(...moved);
+      for (const payload of moved) state.pendingBytes += payload.byteLength;
+    }
     if (close.error !== undefined && close.reason === 'error') {
       this.#o.logger.info('link closed with an error', { peer, code: close.error.code, error: close.error.message });
     }

@@ -20,6 +20,10 @@
  *   instead of delaying the next message, and it runs while the cipher code is still warm in the
  *   CPU caches (cheaper than as the first work after the process wakes up).
  *
+ * - A link replaced by another to the same peer is retired, not dropped: each side says goodbye on
+ *   it and keeps delivering what arrives there until the other's goodbye, so what either side
+ *   wrote on it before switching still arrives (see `retire`).
+ *
  * Not here: which peer to link to, reconnecting, or what the bytes mean.
  */
 import { CohortError, isCohortError } from '../core/errors.js';
@@ -83,6 +87,7 @@ export class Link {
   #nextLargeId = 1;
   #scheduled = false;
   #waitingDrain = false;
+  #retired = false;
   #closed: LinkClose | undefined;
   #onMessage: (payload: Uint8Array) => void = () => {};
   readonly #onClose: ((close: LinkClose) => void)[] = [];
@@ -137,8 +142,8 @@ export class Link {
    *   `maxMessageBytes`; `QUEUE_FULL` when the queue would pass `maxQueueBytes`.
    */
   send(payload: Uint8Array): void {
-    if (this.#closed !== undefined) {
-      throw new CohortError('NOCONNECTION', `the link to ${this.peerId} is closed`, { details: { peer: this.peerId } });
+    if (this.#closed !== undefined || this.#retired) {
+      throw new CohortError('NOCONNECTION', `the link to ${this.peerId} is ${this.#retired ? 'retired' : 'closed'}`, { details: { peer: this.peerId } });
     }
     if (payload.byteLength > this.#options.maxMessageBytes) {
       throw new CohortError(
@@ -160,18 +165,42 @@ export class Link {
     this.#schedule();
   }
 
-  /** Takes the messages not yet started on the wire, in order (small ones first), to resend elsewhere. */
+  /**
+   * Takes every message not yet written whole, in order (small ones first), to resend elsewhere.
+   * A large message cut short is taken whole: the peer drops the chunks it got when this link
+   * closes, so it arrives once, over the link it is resent on.
+   */
   takeQueued(): Uint8Array[] {
     const taken = this.#small.splice(0);
-    for (let i = 0; i < this.#large.length; ) {
-      const large = this.#large[i]!;
-      if (large.offset === 0) {
-        taken.push(large.payload);
-        this.#large.splice(i, 1);
-      } else i++;
-    }
     for (const p of taken) this.#queuedBytes -= p.byteLength;
+    for (const large of this.#large.splice(0)) {
+      this.#queuedBytes -= large.payload.byteLength - large.offset;
+      taken.push(large.payload);
+    }
     return taken;
+  }
+
+  /**
+   * Retires the link in favour of another to the same peer: takes what is queued (as
+   * {@link takeQueued}), sends nothing more but a goodbye, and goes on delivering what the peer
+   * sent before it retired its end too. The link closes (reason `bye`) when the peer's goodbye
+   * arrives, so a message the peer wrote here before switching is not lost.
+   */
+  retire(): Uint8Array[] {
+    const taken = this.takeQueued();
+    if (this.#closed !== undefined || this.#retired) return taken;
+    this.#retired = true;
+    try {
+      this.#writeFrames([this.#seal(record(KIND_BYE, EMPTY))]);
+    } catch (error) {
+      this.close(asLinkError(error));
+    }
+    return taken;
+  }
+
+  /** Whether {@link retire} was called: nothing more is sent, the peer's last messages still arrive. */
+  get retired(): boolean {
+    return this.#retired;
   }
 
   /** Closes the link: tells the peer (best effort), stops sending, drops what is queued. */
@@ -181,10 +210,12 @@ export class Link {
     this.#small.length = 0;
     this.#large.length = 0;
     this.#queuedBytes = 0;
-    try {
-      this.#writeFrames([this.#seal(record(KIND_BYE, EMPTY))]);
-    } catch {
-      // The stream may already be gone.
+    if (!this.#retired) {
+      try {
+        this.#writeFrames([this.#seal(record(KIND_BYE, EMPTY))]);
+      } catch {
+        // The stream may already be gone.
+      }
     }
     this.#finish(error === undefined ? { reason: 'closed', unsent } : { reason: 'error', error, unsent });
     this.#frames.end();
@@ -195,14 +226,14 @@ export class Link {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#waitingDrain || this.#closed !== undefined) return;
+    if (this.#scheduled || this.#waitingDrain || this.#retired || this.#closed !== undefined) return;
     this.#scheduled = true;
     queueMicrotask(() => this.#pump());
   }
 
   #pump(): void {
     this.#scheduled = false;
-    if (this.#closed !== undefined) return;
+    if (this.#closed !== undefined || this.#retired) return;
     try {
       for (;;) {
         if (this.#small.length > 0) {

@@ -73,6 +73,38 @@ describe.each([
     }
   });
 
+  it('link manager — when the preferred link replaces one that carries messages, none is lost and each side keeps its order', async () => {
+    for (let round = 0; round < 5; round++) {
+      const streams = makeStreams();
+      const a = await book.manager(`a${round}`, streams, { secret: SECRET });
+      const b = await book.manager(`b${round}`, streams, { secret: SECRET });
+      const [atA, atB, downsA, downsB] = [inbox(a), inbox(b), downs(a), downs(b)];
+      // b (the higher id) dials first: its link is up on both sides before a dials its own.
+      await b.connect(`a${round}`);
+      await eventually(() => a.connected().length === 1, 5_000);
+      expect(b.linkTo(`a${round}`)!.outbound).toBe(true);
+      // Both sides keep writing while a's link (by address, as a seed is dialled) replaces b's.
+      let sent = 0;
+      const writer = setInterval(() => {
+        for (let i = 0; i < 20 && sent < 400; i++, sent++) {
+          a.send(`b${round}`, text(`a${sent}`));
+          b.send(`a${round}`, text(`b${sent}`));
+        }
+      }, 1);
+      await a.dialAddress(book.addresses.get(`b${round}`)!);
+      await eventually(() => sent === 400, 5_000);
+      clearInterval(writer);
+      await eventually(() => atA.length >= 400 && atB.length >= 400, 5_000);
+      expect(atB.map((m) => m.text)).toEqual(Array.from({ length: 400 }, (_, i) => `a${i}`));
+      expect(atA.map((m) => m.text)).toEqual(Array.from({ length: 400 }, (_, i) => `b${i}`));
+      // The preferred link is the one kept, on both sides, and nobody saw the peer go down.
+      expect(a.linkTo(`b${round}`)!.outbound).toBe(true);
+      expect(b.linkTo(`a${round}`)!.outbound).toBe(false);
+      expect([downsA, downsB]).toEqual([[], []]);
+      await book.close();
+    }
+  });
+
   it('link manager — a full send queue fails at once with QUEUE_FULL and never grows past its bound', async () => {
     const streams = makeStreams();
     const a = await book.manager('a', streams, { maxQueueBytes: 1024 * 1024 });
