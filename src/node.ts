@@ -207,6 +207,7 @@ export class Node {
       rpc: this.rpc,
       channel: dsupChannel,
       peers: () => clusterPort.peers(),
+      onPeer: (fn) => clusterPort.onPeer(fn),
       spawn: (behavior, args) => this.#runtime.spawn(behavior, args),
       stop: (pid, reason) => this.#runtime.stop(pid, reason),
       monitor: (pid, fn) => {

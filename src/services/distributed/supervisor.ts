@@ -37,7 +37,7 @@ import type { NodeId, Pid } from '../../core/ids.js';
 import { childLogger, type Logger } from '../../core/logger.js';
 import type { ExitReason } from '../../process/types.js';
 import { RestartIntensity } from '../../process/restart-intensity.js';
-import type { Channel } from '../ports.js';
+import type { Channel, PeerEvent } from '../ports.js';
 import { HashRing } from '../ring/hash-ring.js';
 import type { Rpc } from '../rpc/rpc.js';
 import {
@@ -126,6 +126,8 @@ export interface DistributedHost {
   readonly channel: Channel<DsupMessage>;
   /** The cluster's peers that are up now. */
   peers(): NodeId[];
+  /** Peer changes; `up` also after a link to the peer was re-established (what was in flight may be lost). */
+  onPeer(fn: (event: PeerEvent) => void): Unsubscribe;
   spawn(behavior: string, args: unknown): Promise<Pid>;
   stop(pid: Pid, reason: ExitReason): Promise<void>;
   monitor(pid: Pid, fn: (reason: ExitReason) => void): () => void;
@@ -171,6 +173,7 @@ export class DistributedSupervisor {
   readonly #intensity: RestartIntensity;
   readonly #emitter: Emitter<DistributedSupervisorEvents>;
   readonly #unwatch: Unsubscribe;
+  readonly #unwatchPeers: Unsubscribe;
   /** Members whose running slice has arrived since they (re)joined: until all have, nothing starts. */
   readonly #heard = new Set<NodeId>();
   /**
@@ -204,6 +207,12 @@ export class DistributedSupervisor {
         this.#heard.delete(e.provider.node);
       }
       this.#schedule();
+    });
+    // A link that broke and came back may have lost messages: exchange state again (it is idempotent).
+    this.#unwatchPeers = host.onPeer((e) => {
+      if (e.type !== 'up' || this.#stopped || !this.#members.includes(e.node)) return;
+      this.#send(e.node, { sup: name, type: 'hello' });
+      this.#sendState(e.node);
     });
     host.rpc.expose(this.#service, { ping: () => true });
     this.#waitingFor = new Set(host.peers().filter((p) => p !== host.self));
@@ -327,6 +336,7 @@ export class DistributedSupervisor {
     this.#stopped = true;
     await this.#host.rpc.unexpose(this.#service);
     this.#unwatch();
+    this.#unwatchPeers();
     const locals = [...this.#local.values()];
     for (const c of locals) c.stopping = 'supervisor stopped';
     await Promise.all(locals.map((c) => this.#host.stop(c.pid, 'shutdown').catch(() => {})));

@@ -5,7 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '../../../src/node.js';
 import type { Behavior } from '../../../src/process/behavior.js';
+import { FaultInjector } from '../../../src/transport/faulty.js';
 import { MemoryNetwork } from '../../../src/transport/memory.js';
+import type { StreamTransport } from '../../../src/transport/stream-transport.js';
 import { eventually } from '../../helpers/eventually.js';
 import { rejection } from '../../helpers/errors.js';
 
@@ -128,4 +130,28 @@ describe('distributed supervisor (memory transport)', () => {
     expect(moved.every((c) => c.node === joined!.id)).toBe(true);
     for (const c of moved) expect(await sup3.call(c.id, { type: 'get' })).toMatchObject({ n: Number(c.id.slice(2)) });
   });
+
+  it('what a member runs reaches the others again after a link that lost it comes back', async () => {
+    const network = new MemoryNetwork();
+    const faults = new FaultInjector();
+    const start = (name: string, host: string, transport: StreamTransport, seeds: string[]) =>
+      Node.start({ name, host, secret: SECRET, seeds, membership: TIMINGS, transport }).then((node) => {
+        started.push(node);
+        node.behaviors.register('session', session);
+        return node;
+      });
+    const a = await start('a', '127.0.0.2', network.transport({ host: '127.0.0.2' }), []);
+    const b = await start('b', '127.0.0.3', faults.wrap(network.transport({ host: '127.0.0.3' })), [a.id]);
+    const [supA, supB] = await Promise.all([a.distributedSupervisor('sessions'), b.distributedSupervisor('sessions')]);
+    await eventually(() => supA.members().length === 2 && supB.members().length === 2, 5_000);
+    // b's news of the child (its spec, and that b runs it) is lost on the way to a...
+    faults.block('127.0.0.2', 'out');
+    const child = await supB.startChild({ id: 'lost', behavior: 'session', args: { user: 'l' } }, { node: b.id });
+    expect(child.node).toBe(b.id);
+    expect(supA.children()).toEqual([]);
+    // ...and the link, whose next frames fail their integrity check, is set up again.
+    faults.heal();
+    await eventually(() => expect(supA.children()).toEqual([{ id: 'lost', node: b.id, ref: child.ref }]), 5_000);
+  });
 });
+
