@@ -16,8 +16,16 @@
  * gigabytes, deep nesting) fails with `DECODE_FAILED`, fast, and without allocating more than
  * the input justifies.
  *
- * Plain objects travel as msgpackr records (defined inline in each message); a plain MessagePack
- * map, as other encoders write it, decodes as a `Map`.
+ * Two forms, chosen per message by the encoder and told apart by the first byte:
+ * - Small messages (at most 64 values) made only of plain objects, arrays, `Set`s and leaf values
+ *   (primitives, `Date`, binary data, `RegExp`) are plain MessagePack: objects are maps, and maps
+ *   decode as plain objects. This is the form almost every call, reply and cast takes, and the
+ *   fastest to write and read.
+ * - Everything else (a `Map` anywhere, an `Error`, a class instance, or more than 64 values) is
+ *   the byte 0xc1, which MessagePack never uses, followed by MessagePack in which plain objects
+ *   are msgpackr records (defined inline in the message) and maps decode as `Map`s: the only way
+ *   to keep `Map` and plain objects apart, and compact for many objects of the same shape.
+ * A plain MessagePack map from another encoder therefore decodes as a plain object.
  *
  * Deliberately not done, and why:
  * - `-0` arrives as `0`: msgpackr writes integral numbers in integer formats.
@@ -61,14 +69,15 @@ const MAX_QUOTED_CHARS = 200;
  * The msgpackr options, chosen deliberately. A fresh object per instance, because msgpackr
  * writes into the options object it is given.
  */
-function packrOptions(copyBuffers: boolean): Options {
+function packrOptions(copyBuffers: boolean, records: boolean): Options {
   return {
-    // Plain objects travel as msgpackr records, MessagePack maps decode as JS `Map`s: that is the
-    // only way to keep `Map` and plain objects apart. No `structures`, `saveStructures` or
-    // `sequential`, so each message defines its records inline: nothing is shared between
-    // messages or peers, and an untrusted decoder forgets them after every message.
-    useRecords: true,
-    mapsAsObjects: false,
+    // With records: plain objects travel as msgpackr records and MessagePack maps decode as JS
+    // `Map`s, which keeps the two apart. No `structures`, `saveStructures` or `sequential`, so
+    // each message defines its records inline: nothing is shared between messages or peers, and
+    // an untrusted decoder forgets them after every message. Without: objects are maps, and maps
+    // decode as plain objects (only for messages without a `Map`, see `plainEnough`).
+    useRecords: records,
+    mapsAsObjects: !records,
     // Set, Error, RegExp, typed arrays (Uint8Array stays apart from Buffer) and BigInt beyond 64 bits.
     moreTypes: true,
     // No reference tracking on encode, and the reference extensions are refused on decode.
@@ -106,15 +115,22 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   if (typeof copyBuffers !== 'boolean') {
     throw new CohortError('INVALID_OPTION', `msgpackCodec: copyBuffers must be a boolean, got ${describe(copyBuffers)}`);
   }
-  // Two instances: msgpackr's encoder and decoder would otherwise share one structure table.
-  const packr = new Packr(packrOptions(copyBuffers));
-  const unpackr = new Unpackr(packrOptions(copyBuffers));
+  // Separate encoder and decoder instances: msgpackr's would otherwise share one structure table.
+  const plainPackr = new Packr(packrOptions(copyBuffers, false));
+  const plainUnpackr = new Unpackr(packrOptions(copyBuffers, false));
+  const recordPackr = new Packr(packrOptions(copyBuffers, true));
+  const recordUnpackr = new Unpackr(packrOptions(copyBuffers, true));
 
   return Object.freeze({
     name: 'msgpack',
     encode(value: unknown): Uint8Array {
       try {
-        return packr.pack(value);
+        if (plainEnough(value)) return plainPackr.pack(value);
+        const body = recordPackr.pack(value);
+        const out = Buffer.allocUnsafe(body.byteLength + 1);
+        out[0] = RECORDS_MARK;
+        out.set(body, 1);
+        return out;
       } catch (error) {
         if (isCohortError(error)) throw error;
         throw new CohortError(
@@ -133,7 +149,7 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       // must not land on the caller's object, and a Buffer makes `bin` data decode as a Buffer.
       const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       try {
-        return unpackr.unpack(view);
+        return view[0] === RECORDS_MARK ? recordUnpackr.unpack(view.subarray(1)) : plainUnpackr.unpack(view);
       } catch (error) {
         throw new CohortError(
           'DECODE_FAILED',
@@ -144,6 +160,39 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       }
     },
   });
+}
+
+/** The first byte of the record form: a code MessagePack never uses. */
+const RECORDS_MARK = 0xc1;
+/** The most objects, arrays and sets a message in the plain form holds. */
+const PLAIN_BUDGET = 64;
+
+/**
+ * Whether `value` can travel in the plain form: at most {@link PLAIN_BUDGET} containers, each a
+ * plain object, an array or a `Set`, and leaves that msgpackr writes the same way in both forms.
+ * Stops at the first thing that needs records (so a cycle, too, costs at most the budget).
+ */
+function plainEnough(value: unknown): boolean {
+  let budget = PLAIN_BUDGET;
+  const visit = (v: unknown): boolean => {
+    if (typeof v !== 'object' || v === null) return true;
+    if (--budget < 0) return false;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!visit(v[i])) return false;
+      return true;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      for (const key in v) if (!visit((v as Record<string, unknown>)[key])) return false;
+      return true;
+    }
+    if (v instanceof Set) {
+      for (const x of v) if (!visit(x)) return false;
+      return true;
+    }
+    return v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof RegExp;
+  };
+  return visit(value);
 }
 
 function quote(error: unknown): string {

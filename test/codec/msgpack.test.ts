@@ -51,6 +51,21 @@ describe('msgpack codec', () => {
     expect(Object.getPrototypeOf(back['o'])).toBe(Object.prototype);
   });
 
+  it('msgpack — small messages of plain data take the plain form; a Map, an Error, a class instance or more than 64 containers take the record form', () => {
+    const form = (value: unknown) => (msgpack.encode(value)[0] === 0xc1 ? 'records' : 'plain');
+    const small = { type: 'echo', data: 'x'.repeat(80), at: new Date(0), tags: new Set(['a']), bin: new Uint8Array([1]), re: /a/g, list: [1, { n: 2n }] };
+    expect(form(small)).toBe('plain');
+    expect(form([1, 'two', null, undefined, true])).toBe('plain');
+    expect(form({ deep: [{ inner: new Set([new Map([[1, 2]])]) }] })).toBe('records');
+    expect(form({ error: new Error('x') })).toBe('records');
+    expect(form({ when: new (class Stamp {})() })).toBe('records');
+    expect(form(Array.from({ length: 64 }, (_, i) => ({ i })))).toBe('records'); // 65 containers with the array
+    expect(form(Array.from({ length: 63 }, (_, i) => ({ i })))).toBe('plain');
+    for (const value of [small, { deep: [{ inner: new Set([new Map([[1, 2]])]) }] }, Array.from({ length: 200 }, (_, i) => ({ i, m: i % 50 === 0 ? new Map([[i, { i }]]) : { i } }))]) {
+      expect(msgpack.decode(msgpack.encode(value))).toEqual(value);
+    }
+  });
+
   it('msgpack — bigints at the 64-bit edges and far beyond come back as bigints', () => {
     const values = [0n, 5n, -1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 2n ** 64n, -(2n ** 64n) - 1n, 2n ** 4000n + 1n];
     expect(msgpack.decode(msgpack.encode(values))).toEqual(values);
@@ -150,8 +165,16 @@ describe('msgpack codec', () => {
   });
 
   describe('hostile keys', () => {
-    it('msgpack — a __proto__ key in a MessagePack map decodes into a Map and pollutes nothing', () => {
-      const back = msgpack.decode(PROTO_MAP);
+    it('msgpack — a __proto__ key in a plain MessagePack map becomes the own data key __proto_ and pollutes nothing', () => {
+      const back = msgpack.decode(PROTO_MAP) as Record<string, unknown>;
+      expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+      expect(Object.keys(back)).toEqual(['__proto_']);
+      expect(back['__proto_']).toEqual({ polluted: true });
+      expectNoPollution();
+    });
+
+    it('msgpack — a __proto__ key in a map of the record form decodes into a Map and pollutes nothing', () => {
+      const back = msgpack.decode(Buffer.concat([Buffer.from([0xc1]), PROTO_MAP]));
       expect(back).toBeInstanceOf(Map);
       expect((back as Map<string, unknown>).get('__proto__')).toEqual(new Map([['polluted', true]]));
       expectNoPollution();
