@@ -58,15 +58,18 @@ const KINDS = ['call', 'spawn', 'stop', 'ok', 'err', 'spawned', 'cast', 'info', 
 type Kind = (typeof KINDS)[number];
 const KIND: Readonly<Record<Kind, number>> = Object.freeze(Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<Kind, number>);
 
-/** The wire tuple of a message (trailing optional fields are left off). */
-export function encode(m: RemoteMessage): unknown[] {
+/**
+ * The wire tuple of a message (trailing optional fields are left off); `id` overrides a request's
+ * `i` (so a caller need not copy the request to number it).
+ */
+export function encode(m: RemoteMessage, id?: number): unknown[] {
   switch (m.t) {
     case 'call':
-      return trim([KIND.call, m.i, m.to.id, m.to.incarnation, m.ms, m.m, m.f]);
+      return m.f === undefined ? [KIND.call, id ?? m.i, m.to.id, m.to.incarnation, m.ms, m.m] : [KIND.call, id ?? m.i, m.to.id, m.to.incarnation, m.ms, m.m, m.f];
     case 'spawn':
-      return trim([KIND.spawn, m.i, m.b, m.a, m.ms, m.n, m.g, m.l]);
+      return trim([KIND.spawn, id ?? m.i, m.b, m.a, m.ms, m.n, m.g, m.l]);
     case 'stop':
-      return [KIND.stop, m.i, m.to.id, m.to.incarnation, m.r, m.ms];
+      return [KIND.stop, id ?? m.i, m.to.id, m.to.incarnation, m.r, m.ms];
     case 'ok':
       return [KIND.ok, m.i, m.v];
     case 'err':
@@ -100,21 +103,19 @@ export function readMessage(body: unknown, sender: NodeId, self: NodeId): Remote
   if (!Array.isArray(body) || body.length === 0) return 'not a message tuple';
   const w = body as unknown[];
   const kind = KINDS[w[0] as number];
-  const at = (index: number): Pid | undefined => localPid(self, w[index], w[index + 1]);
-  const theirs = (v: unknown): v is Pid => isPid(v) && v.node === sender;
   const id = Number.isSafeInteger(w[1]);
   switch (kind) {
     case 'call': {
-      const to = at(2);
-      if (!id || to === undefined || !positive(w[4]) || (w[6] !== undefined && !theirs(w[6]))) return 'a malformed call';
+      const to = localPid(self, w[2], w[3]);
+      if (!id || to === undefined || !positive(w[4]) || (w[6] !== undefined && !theirs(w[6], sender))) return 'a malformed call';
       return { t: kind, i: w[1] as number, to, ms: w[4] as number, m: w[5], f: w[6] as Pid | undefined };
     }
     case 'spawn':
       if (!id || typeof w[2] !== 'string' || !positive(w[4])) return 'a malformed spawn';
-      if (!optional(w[5], 'string') || !optional(w[6], 'boolean') || (w[7] !== undefined && !theirs(w[7]))) return 'a malformed spawn';
+      if (!optional(w[5], 'string') || !optional(w[6], 'boolean') || (w[7] !== undefined && !theirs(w[7], sender))) return 'a malformed spawn';
       return { t: kind, i: w[1] as number, b: w[2], a: w[3], ms: w[4] as number, n: w[5] as string | undefined, g: w[6] as boolean | undefined, l: w[7] as Pid | undefined };
     case 'stop': {
-      const to = at(2);
+      const to = localPid(self, w[2], w[3]);
       if (!id || to === undefined || !REASONS.has(w[4] as string) || !positive(w[5])) return 'a malformed stop';
       return { t: kind, i: w[1] as number, to, r: w[4] as ExitReason, ms: w[5] as number };
     }
@@ -123,14 +124,14 @@ export function readMessage(body: unknown, sender: NodeId, self: NodeId): Remote
     case 'err':
       return id && typeof w[2] === 'object' && w[2] !== null ? { t: kind, i: w[1] as number, e: w[2] as WireError } : 'a malformed error reply';
     case 'spawned':
-      return id && theirs(w[2]) ? { t: kind, i: w[1] as number, p: w[2] } : 'a malformed spawn reply';
+      return id && theirs(w[2], sender) ? { t: kind, i: w[1] as number, p: w[2] } : 'a malformed spawn reply';
     case 'cast':
     case 'info': {
       const to = localPid(self, w[1], w[2]);
       return to === undefined ? `a malformed ${kind}` : { t: kind, to, m: w[3] };
     }
     case 'mon': {
-      const to = at(2);
+      const to = localPid(self, w[2], w[3]);
       return typeof w[1] === 'string' && to !== undefined ? { t: kind, ref: w[1], to } : 'a malformed monitor';
     }
     case 'demon':
@@ -141,18 +142,23 @@ export function readMessage(body: unknown, sender: NodeId, self: NodeId): Remote
         : 'a malformed down';
     case 'link':
     case 'unlink': {
-      const to = at(2);
-      return theirs(w[1]) && to !== undefined ? { t: kind, from: w[1], to } : `a malformed ${kind}`;
+      const to = localPid(self, w[2], w[3]);
+      return theirs(w[1], sender) && to !== undefined ? { t: kind, from: w[1], to } : `a malformed ${kind}`;
     }
     case 'exit': {
-      const to = at(2);
-      return theirs(w[1]) && to !== undefined && REASONS.has(w[4] as string) && optional(w[5], 'string')
+      const to = localPid(self, w[2], w[3]);
+      return theirs(w[1], sender) && to !== undefined && REASONS.has(w[4] as string) && optional(w[5], 'string')
         ? { t: kind, from: w[1], to, r: w[4] as ExitReason, msg: w[5] as string | undefined }
         : 'a malformed exit';
     }
     default:
       return `an unknown kind ${JSON.stringify(String(w[0])).slice(0, 40)}`;
   }
+}
+
+/** Whether `v` is a pid of the node that sent it. */
+function theirs(v: unknown, sender: NodeId): v is Pid {
+  return isPid(v) && v.node === sender;
 }
 
 /** A pid of this node from its id and incarnation, if they are well-formed. */

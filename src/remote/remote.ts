@@ -143,7 +143,7 @@ export class RemoteProcesses implements Router {
   // Router: requests of local processes for processes of other nodes
 
   call(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined): Promise<unknown> {
-    return this.#request(target.node, { t: 'call', i: 0, to: target, m: message, ms: timeoutMs, f: from }, timeoutMs, () => `call to ${formatPid(target)}`);
+    return this.#request(target.node, { t: 'call', i: 0, to: target, m: message, ms: timeoutMs, f: from }, timeoutMs);
   }
 
   cast(target: Pid, message: unknown): void {
@@ -155,7 +155,7 @@ export class RemoteProcesses implements Router {
   }
 
   async stop(target: Pid, reason: ExitReason, timeoutMs: number): Promise<void> {
-    await this.#request(target.node, { t: 'stop', i: 0, to: target, r: reason, ms: timeoutMs }, timeoutMs + STOP_GRACE_MS, () => `stop of ${formatPid(target)}`);
+    await this.#request(target.node, { t: 'stop', i: 0, to: target, r: reason, ms: timeoutMs }, timeoutMs + STOP_GRACE_MS);
   }
 
   /**
@@ -167,7 +167,7 @@ export class RemoteProcesses implements Router {
    */
   async spawn(node: NodeId, behavior: string, args: unknown, options: RemoteSpawnOptions): Promise<Pid> {
     const body: Request = { t: 'spawn', i: 0, b: behavior, a: args, ms: options.timeoutMs, n: options.name, g: options.global === true ? true : undefined, l: options.link };
-    const pid = await this.#request(node, body, options.timeoutMs, () => `spawn of '${behavior}' on ${node}`, options.link);
+    const pid = await this.#request(node, body, options.timeoutMs, options.link);
     return pid as Pid;
   }
 
@@ -227,19 +227,19 @@ export class RemoteProcesses implements Router {
   // ---------------------------------------------------------------------------------------------
   // outgoing
 
-  #request(node: NodeId, body: Request, timeoutMs: number, what: () => string, link?: Pid): Promise<unknown> {
+  #request(node: NodeId, body: Request, timeoutMs: number, link?: Pid): Promise<unknown> {
     if (this.#closed) return Promise.reject(new CohortError('NODE_STOPPED', `node ${this.#self} is stopped`));
     const id = this.#nextId++;
     return new Promise<unknown>((resolve, reject) => {
       try {
-        this.#cluster.send(node, PROC, encode({ ...body, i: id }));
+        this.#cluster.send(node, PROC, encode(body, id));
       } catch (error) {
-        reject(unreachable(node, `the ${what()} was not sent`, error));
+        reject(unreachable(node, `the ${what(body, node)} was not sent`, error));
         return;
       }
       const timer = this.#deadlines.add(timeoutMs, () => {
         if (!this.#pending.delete(id)) return;
-        reject(new CohortError('TIMEOUT', `${what()} got no answer within ${timeoutMs} ms; it may or may not have been handled`, {
+        reject(new CohortError('TIMEOUT', `${what(body, node)} got no answer within ${timeoutMs} ms; it may or may not have been handled`, {
           details: { node, timeoutMs },
         }));
       });
@@ -288,10 +288,10 @@ export class RemoteProcesses implements Router {
         this.#answer(from, m.i, this.#runtime.stop(m.to, m.r, m.ms));
         return;
       case 'ok':
-        this.#settle(m.i, (p) => p.resolve(m.v));
+        this.#take(m.i)?.resolve(m.v);
         return;
       case 'err':
-        this.#settle(m.i, (p) => p.reject(CohortError.fromWire(m.e)));
+        this.#take(m.i)?.reject(CohortError.fromWire(m.e));
         return;
       case 'spawned':
         this.#spawned(from, m.i, m.p);
@@ -359,12 +359,13 @@ export class RemoteProcesses implements Router {
     return wire;
   }
 
-  #settle(id: number, how: (p: Pending) => void): void {
+  /** The request waiting under `id`, which no longer waits (its deadline is cancelled), if any. */
+  #take(id: number): Pending | undefined {
     const p = this.#pending.get(id);
-    if (p === undefined) return;
+    if (p === undefined) return undefined;
     this.#pending.delete(id);
     p.timer.cancel();
-    how(p);
+    return p;
   }
 
   #serveSpawn(from: NodeId, m: Extract<Request, { t: 'spawn' }>): void {
@@ -402,7 +403,7 @@ export class RemoteProcesses implements Router {
       if (this.#runtime.linkFromRemote(p.link, pid)) this.#pairs(from).set(pairKey(p.link, pid), { local: p.link, remote: pid });
       else this.#trySend(from, { t: 'exit', from: p.link, to: pid, r: 'noproc', msg: `${formatPid(p.link)} ended before the spawn finished` });
     }
-    this.#settle(id, (q) => q.resolve(pid));
+    this.#take(id)?.resolve(pid);
   }
 
   #serveMonitor(from: NodeId, ref: string, target: Pid): void {
@@ -498,3 +499,14 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What a request is, for its error messages. */
+function what(body: Request, node: NodeId): string {
+  switch (body.t) {
+    case 'call':
+      return `call to ${formatPid(body.to)}`;
+    case 'stop':
+      return `stop of ${formatPid(body.to)}`;
+    case 'spawn':
+      return `spawn of '${body.b}' on ${node}`;
+  }
+}

@@ -291,7 +291,7 @@ export class Link {
   }
 
   #dispatch(plain: Uint8Array): void {
-    const view = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+    const view = Buffer.isBuffer(plain) ? plain : Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
     if (view.length === 0) throw new CohortError('PROTOCOL_ERROR', 'empty frame from the peer');
     let at = 0;
     while (at < view.length && this.#closed === undefined) {
@@ -379,33 +379,32 @@ function record(kind: number, body: Uint8Array, prefix?: Buffer): Buffer {
   return out;
 }
 
-/** Packs small messages into as few frames as fit, in order. */
+/** Packs small messages into as few frames as fit, in order, each record written in place. */
 function bundle(payloads: readonly Uint8Array[]): Buffer[] {
   const frames: Buffer[] = [];
-  let parts: Uint8Array[] = [];
+  let first = 0;
   let size = 0;
-  const flush = () => {
-    if (parts.length === 0) return;
+  const flush = (end: number) => {
+    if (end === first) return;
     const out = Buffer.allocUnsafe(size);
     let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
+    for (let i = first; i < end; i++) {
+      const payload = payloads[i]!;
+      out[at] = KIND_MESSAGE;
+      out.writeUInt32BE(payload.byteLength, at + 1);
+      out.set(payload, at + RECORD_HEADER);
+      at += RECORD_HEADER + payload.byteLength;
     }
     frames.push(out);
-    parts = [];
+    first = end;
     size = 0;
   };
-  for (const payload of payloads) {
-    const need = RECORD_HEADER + payload.byteLength;
-    if (size + need > FRAME_PLAINTEXT_BYTES) flush();
-    const header = Buffer.allocUnsafe(RECORD_HEADER);
-    header[0] = KIND_MESSAGE;
-    header.writeUInt32BE(payload.byteLength, 1);
-    parts.push(header, payload);
+  for (let i = 0; i < payloads.length; i++) {
+    const need = RECORD_HEADER + payloads[i]!.byteLength;
+    if (size + need > FRAME_PLAINTEXT_BYTES) flush(i);
     size += need;
   }
-  flush();
+  flush(payloads.length);
   return frames;
 }
 
