@@ -10,6 +10,11 @@
 /** A scheduled callback that can be cancelled. Cancelling twice, or after it ran, does nothing. */
 export interface Timer {
   cancel(): void;
+  /**
+   * Switches whether the pending timer keeps the process alive, without re-arming it (a real
+   * clock's timers have it; test clocks, which keep nothing alive, may leave it out).
+   */
+  keepAlive?(on: boolean): void;
 }
 
 /** Options of `Clock.setTimeout`. */
@@ -59,7 +64,7 @@ export const systemClock: Clock = Object.freeze({
   setTimeout(fn: () => void, ms: number, options?: TimerOptions): Timer {
     let remaining = timeoutDelay(ms);
     let handle: ReturnType<typeof setTimeout>;
-    const keepAlive = options?.keepAlive === true;
+    let keepAlive = options?.keepAlive === true;
     const arm = (): void => {
       const step = Math.min(remaining, MAX_TIMER_MS);
       remaining -= step;
@@ -67,7 +72,14 @@ export const systemClock: Clock = Object.freeze({
       if (!keepAlive) handle.unref();
     };
     arm();
-    return { cancel: () => clearTimeout(handle) };
+    return {
+      cancel: () => clearTimeout(handle),
+      keepAlive: (on: boolean) => {
+        keepAlive = on;
+        if (on) handle.ref();
+        else handle.unref();
+      },
+    };
   },
   setInterval(fn: () => void, ms: number): Timer {
     const handle = setInterval(fn, Math.min(intervalDelay(ms), MAX_TIMER_MS));

@@ -8,7 +8,10 @@
  * Guarantees: a deadline never fires early, and fires at most one millisecond late (the buckets'
  * width) plus whatever the clock adds; deadlines in one bucket fire in the order they were added;
  * `cancel` is O(1) and cancelling twice, or after the deadline fired, does nothing. When no
- * deadline is pending no timer is armed, so an idle owner holds no timer at all.
+ * deadline is pending nothing keeps the process alive: the clock timer is left armed but no
+ * longer holds the process (when the clock's timers can switch that; otherwise it is cancelled),
+ * so calls made one after another re-arm no timer each, and an idle owner's timer fires once,
+ * finds nothing due, and is gone.
  *
  * Not here: repeating timers, or precision below one millisecond.
  */
@@ -49,6 +52,8 @@ export class Deadlines {
   #size = 0;
   #timer: Timer | undefined;
   #armedAt = Infinity;
+  /** Nothing is pending, and the armed timer (if any) no longer keeps the process alive. */
+  #idle = false;
 
   constructor(clock: Clock, options: DeadlinesOptions = {}) {
     this.#clock = clock;
@@ -72,6 +77,10 @@ export class Deadlines {
     bucket.add(deadline);
     this.#size++;
     if (key < this.#armedAt) this.#arm();
+    if (this.#idle) {
+      this.#idle = false;
+      if (this.#keepAlive) this.#timer?.keepAlive?.(true);
+    }
     return deadline;
   }
 
@@ -92,8 +101,18 @@ export class Deadlines {
     if (bucket !== undefined && bucket.delete(deadline) && bucket.size === 0) this.#buckets.delete(deadline.bucket);
     if (this.#size === 0) {
       this.#heap.length = 0;
-      this.#disarm();
+      this.#rest();
     }
+  }
+
+  /** Nothing is pending: keep the armed timer (the next deadline likely falls after it) but let the process go. */
+  #rest(): void {
+    if (this.#timer?.keepAlive === undefined) {
+      this.#disarm();
+      return;
+    }
+    this.#idle = true;
+    if (this.#keepAlive) this.#timer.keepAlive(false);
   }
 
   #arm(): void {
@@ -104,6 +123,7 @@ export class Deadlines {
     this.#disarm();
     if (next === undefined) return;
     this.#armedAt = next;
+    this.#idle = false;
     this.#timer = this.#clock.setTimeout(() => this.#fire(), next - this.#clock.now(), { keepAlive: this.#keepAlive });
   }
 
@@ -111,11 +131,13 @@ export class Deadlines {
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#armedAt = Infinity;
+    this.#idle = false;
   }
 
   #fire(): void {
     this.#timer = undefined;
     this.#armedAt = Infinity;
+    this.#idle = false;
     const now = this.#clock.now();
     while (this.#heap.length > 0 && this.#heap[0]! <= now) {
       const key = pop(this.#heap)!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock, type Clock } from '../../src/core/clock.js';
 import { Deadlines } from '../../src/core/deadlines.js';
 
 describe('deadlines', () => {
@@ -82,6 +82,53 @@ describe('deadlines', () => {
     expect(fired).toEqual(['a', 'now']);
     await clock.advance(5);
     expect(fired).toEqual(['a', 'now', 'later']);
+  });
+
+  it('deadlines — one after another, each cancelled before the next: one timer for them all, and it holds the process only while one is pending', async () => {
+    const manual = new ManualClock();
+    let armed = 0;
+    const holding = new Set<object>();
+    // The manual clock with timers that can switch whether they keep the process alive, as real ones do.
+    const clock: Clock = {
+      now: () => manual.now(),
+      wallTime: () => manual.wallTime(),
+      setInterval: (fn, ms) => manual.setInterval(fn, ms),
+      setTimeout(fn, ms, options) {
+        armed++;
+        const inner = manual.setTimeout(() => {
+          holding.delete(timer);
+          fn();
+        }, ms);
+        const timer = {
+          cancel: () => {
+            holding.delete(timer);
+            inner.cancel();
+          },
+          keepAlive: (on: boolean) => void (on ? holding.add(timer) : holding.delete(timer)),
+        };
+        if (options?.keepAlive === true) holding.add(timer);
+        return timer;
+      },
+    };
+    const d = new Deadlines(clock, { keepAlive: true });
+    let fired = 0;
+    for (let i = 0; i < 1_000; i++) {
+      const deadline = d.add(5_000, () => fired++);
+      expect(holding.size).toBe(1);
+      await manual.advance(1);
+      deadline.cancel();
+      expect(holding.size).toBe(0);
+    }
+    // The calls of 5 s: a timer per 5 s (when the armed one comes due, finds nothing, and the next call re-arms).
+    expect(armed).toBe(1);
+    await manual.advance(5_000);
+    expect(fired).toBe(0);
+    expect(manual.pending()).toBe(0);
+    // A deadline earlier than the armed timer still re-arms, and fires on time.
+    d.add(10_000, () => fired++);
+    d.add(10, () => fired++);
+    await manual.advance(10);
+    expect(fired).toBe(1);
   });
 
   it('deadlines — clear cancels everything', async () => {
