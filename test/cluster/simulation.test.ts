@@ -147,4 +147,32 @@ describe('simulation — whole nodes on the memory transport and a manual clock'
       [...costs].map(([n, c]) => `n=${n}: ${c.mean.toFixed(2)} / ${c.max.toFixed(2)}`).join(', '),
     );
   }, 300_000);
+
+  it.each([4, 5, 6, 7, 8])('simulation — after a partition of %i nodes in two halves heals, no node sees a member of its own side go down', async (n) => {
+    sim = new Simulation();
+    await sim.start(n);
+    const all = Array.from({ length: n }, (_, i) => i);
+    await sim.until(() => sim!.converged(n, all), 30_000);
+    const half = Math.floor(n / 2);
+    const sides = [all.slice(0, half), all.slice(half)];
+    const sideOf = (id: string) => sides.findIndex((side) => side.some((i) => sim!.nodes[i]!.node.id === id));
+    const sameSideDowns: string[] = [];
+    let phase = 'partitioned';
+    sim.nodes.forEach((n, i) =>
+      n.node.on('nodeDown', (e) => {
+        if (sideOf(e.node) === sideOf(n.node.id)) sameSideDowns.push(`${phase}: n${i} saw ${e.node.split('@')[0]} go down (${e.reason})`);
+      }),
+    );
+    for (const i of sides[0]!) for (const j of sides[1]!) {
+      sim.nodes[i]!.faults.block(sim.nodes[j]!.host);
+      sim.nodes[j]!.faults.block(sim.nodes[i]!.host);
+    }
+    await sim.until(() => sides.every((side) => sim!.converged(side.length, side)), 60_000);
+    phase = 'healed';
+    for (const node of sim.nodes) node.faults.heal();
+    await sim.until(() => sim!.converged(n, all), 120_000);
+    await sim.run(10_000); // and it stays so
+    expect(sim.converged(n, all)).toBe(true);
+    expect(sameSideDowns).toEqual([]);
+  }, 120_000);
 });

@@ -23,8 +23,10 @@
  *   so that they heal sooner, every `reconnectIntervalMs` one random `dead` member also gets one.
  *   A message from a member never heard of also triggers a sync with it (at most one per period):
  *   gossip's λ·log n retransmits miss a member now and then, and the stranger knows more.
- *   A `dead` claim that arrives by sync is taken as `suspect` (as memberlist does), so the far side
- *   of a healed partition cannot kill members that are alive here: they get time to refute.
+ *   A `dead` claim that arrives by sync is taken as `suspect` (as memberlist does), and so is one
+ *   by gossip about a member that has itself sent this node a message within two probe periods:
+ *   the far side of a healed partition cannot kill members that are alive here; they get time to
+ *   refute.
  * - `connectionLost(id)` probes at once and, if that probe fails directly and indirectly, uses
  *   the short `connectionLostSuspicionMs` for this suspicion: a crash is `dead` here in about
  *   900 ms with the defaults. See {@link Membership.connectionLost} for why that is safe.
@@ -75,6 +77,8 @@ export class Membership implements Events<MembershipEvents> {
   readonly #suspicions: Suspicions;
   /** Members whose connection was reported lost, until when the hint holds. */
   readonly #hints = new Map<NodeId, number>();
+  /** When each member last sent this node a message itself (first-hand evidence that it is up). */
+  readonly #heard = new Map<NodeId, number>();
   #seeds: NodeId[] = [];
   #joined = true;
   #lastStrangerSync = -Infinity;
@@ -247,6 +251,7 @@ export class Membership implements Events<MembershipEvents> {
       return;
     }
     const msg = parsed.message;
+    this.#heard.set(from, this.#o.clock.now());
     if (msg.type === 'sync') {
       this.#onSync(from, msg);
       return;
@@ -296,19 +301,29 @@ export class Membership implements Events<MembershipEvents> {
 
   /**
    * Merges one record heard from `from`. Claims about the local member are refuted; a `dead`
-   * claim that came by sync is softened to `suspect`. Changes are queued for gossip, except
-   * third-party members first heard of through a sync (the sender already spreads those).
+   * claim is softened to `suspect` when it came by sync, or when this node heard from that member
+   * itself within the last two probe periods (the claim is older news, such as the far side of a
+   * healed partition gossiping what it concluded while cut off: the member gets time to refute
+   * instead of going down and up again here). Changes are queued for gossip, except third-party
+   * members first heard of through a sync (the sender already spreads those).
    */
   #learn(incoming: Member, from: NodeId, viaSync: boolean): void {
     if (incoming.id === this.#o.id) {
       this.#aboutSelf(incoming);
       return;
     }
-    const record = viaSync && incoming.status === 'dead' ? withStatus(incoming, 'suspect') : incoming;
+    const soften = incoming.status === 'dead' && (viaSync || this.#heardLately(incoming.id));
+    const record = soften ? withStatus(incoming, 'suspect') : incoming;
     const change = this.#list.apply(record, this.#o.clock.now());
     if (change === undefined) return;
     if (!viaSync || change.previous !== undefined || record.id === from) this.#queue.enqueue(record);
     this.#changed(change.previous, record);
+  }
+
+  /** Whether `id` is up here (alive or suspect) and sent this node a message itself within the last two probe periods. */
+  #heardLately(id: NodeId): boolean {
+    if (!isUp(this.#list.get(id))) return false;
+    return this.#o.clock.now() - (this.#heard.get(id) ?? -Infinity) <= 2 * this.#o.probeIntervalMs;
   }
 
   /** Refutes any record about the local member that is not older than its own, unless it left. */
@@ -368,7 +383,10 @@ export class Membership implements Events<MembershipEvents> {
     if (isUp(current)) this.#order.add(current.id);
     if (current.status === 'suspect') this.#startSuspicion(current, hinted);
     else this.#suspicions.cancel(current.id);
-    if (!isUp(current)) this.#hints.delete(current.id);
+    if (!isUp(current)) {
+      this.#hints.delete(current.id);
+      this.#heard.delete(current.id);
+    }
     for (const event of transitionEvents(previous, current)) this.#events.emit(event.type, event as never);
   }
 
@@ -506,5 +524,6 @@ export class Membership implements Events<MembershipEvents> {
     this.#probes.clear();
     this.#suspicions.clear();
     this.#hints.clear();
+    this.#heard.clear();
   }
 }
