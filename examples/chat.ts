@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Node, defineBehavior, samePid, type DownEvent, type Pid, type ProcessRef } from '../src/index.js';
+import { Node, defineBehavior, samePid, type DownEvent, type Pid } from '../src/index.js';
 
 interface Room {
   readonly topic: string;
@@ -48,7 +48,7 @@ await until(() => nodes.every((n) => n.members().filter((m) => m.status === 'ali
 
 // ada, on a, opens the room 'general' on b. Its ref works from every node, exactly as a local one:
 // she posts from a, grace joins from c.
-const general = (await a.spawn('room', 'general', { on: b.id })) as ProcessRef<typeof room>;
+const general = await a.spawn<typeof room>('room', 'general', { on: b.id });
 console.log(`a opened the room 'general' on ${nameOf(general)}`);
 assert.equal(general.node, b.id);
 a.cast(general, { type: 'post', user: 'ada', text: 'hello from a' });

@@ -68,9 +68,9 @@ class Client {
 
   /** Monitors the instance the supervisor reports now. */
   follow(): void {
-    const ref = this.sup.whereis(id);
+    const ref = this.sup.whereis<typeof counter>(id);
     assert.ok(ref !== undefined, `${this.name} finds no counter`);
-    this.ref = ref as Counter;
+    this.ref = ref;
     this.#monitor = this.node.monitor(ref, (down) => {
       this.downs.push(down);
       this.recovered = this.#recover(down.pid);

@@ -46,7 +46,7 @@ nodes.forEach((node, i) => {
     run: async (job: number) => {
       const local = pool.children().filter((ch) => ch.node === node.id);
       if (local.length === 0) throw Object.assign(new Error('no worker here'), { retryable: true });
-      return (await pool.call(local[job % local.length]!.id, { type: 'work', job })) as string;
+      return pool.call<typeof worker>(local[job % local.length]!.id, { type: 'work', job });
     },
   });
 });

@@ -314,6 +314,8 @@ export class Node {
    * const far = await node.spawn('counter', 0, { on: 'app2@10.0.0.2:4369' });
    */
   spawn<B extends AnyBehavior>(behavior: B, args: ArgsOf<B>, options?: NodeSpawnOptions): Promise<ProcessRef<B>>;
+  /** By registered name, typed when the behavior's type is named: `node.spawn<typeof room>('room', 'lobby', { on })`. */
+  spawn<B extends AnyBehavior = never>(behavior: string, args: [B] extends [never] ? never : ArgsOf<B>, options?: NodeSpawnOptions): Promise<ProcessRef<B>>;
   spawn(behavior: string, args?: unknown, options?: NodeSpawnOptions): Promise<ProcessRef>;
   async spawn(behavior: AnyBehavior | string, args?: unknown, options: NodeSpawnOptions = {}): Promise<ProcessRef> {
     const { on, global, ...local } = options;

@@ -72,7 +72,7 @@ node.rpc.expose('app', {
    */
   view: async (user: string, page: string) => {
     const id = `session:${user}`;
-    const views = await retry(() => sessions.call(id, { type: 'view', page }, { timeoutMs: 1_000 }) as Promise<number>, {
+    const views = await retry(() => sessions.call<typeof session>(id, { type: 'view', page }, { timeoutMs: 1_000 }), {
       maxAttempts: 60, // about 3 s with full jitter, at most 6 s
       baseMs: 10,
       maxMs: 100,

@@ -166,3 +166,27 @@ describe('types — services', () => {
     node.balancer('math', { filter: 42 });
   });
 });
+
+describe('types — by name and across the cluster', () => {
+  it('spawn by registered name is typed when the behavior type is named, loose otherwise', async () => {
+    const typed = await node.spawn<typeof counter>('counter', 0, { on: 'n@127.0.0.1:1' });
+    expectTypeOf(typed).toEqualTypeOf<ProcessRef<typeof counter>>();
+    expectTypeOf(await node.call(typed, { type: 'get' })).toEqualTypeOf<number>();
+    // @ts-expect-error wrong args for the named behavior
+    await node.spawn<typeof counter>('counter', 'zero');
+    expectTypeOf(await node.spawn('counter', 'anything')).toEqualTypeOf<ProcessRef>();
+  });
+
+  it('a distributed supervisor types whereis, call and cast by the named behavior', async () => {
+    const sessions = await node.distributedSupervisor('sessions');
+    expectTypeOf(sessions.whereis<typeof counter>('user:1')).toEqualTypeOf<ProcessRef<typeof counter> | undefined>();
+    expectTypeOf(await sessions.call<typeof counter>('user:1', { type: 'reset', to: 2 })).toEqualTypeOf<number>();
+    // @ts-expect-error not a call of the counter
+    await sessions.call<typeof counter>('user:1', { type: 'inc', by: 1 });
+    expectTypeOf(sessions.cast<typeof counter>('user:1', { type: 'inc', by: 1 })).toEqualTypeOf<boolean>();
+    // @ts-expect-error not a cast of the counter
+    sessions.cast<typeof counter>('user:1', { type: 'get' });
+    // Without a named behavior: any message, an unknown reply.
+    expectTypeOf(await sessions.call('user:1', { anything: true })).toEqualTypeOf<unknown>();
+  });
+});

@@ -35,7 +35,8 @@ import { CohortError, describe } from '../../core/errors.js';
 import { Emitter, type Unsubscribe } from '../../core/events.js';
 import type { NodeId, Pid } from '../../core/ids.js';
 import { childLogger, type Logger } from '../../core/logger.js';
-import type { ExitReason } from '../../process/types.js';
+import type { AnyBehavior, CallOf, CastOf, ReplyOf } from '../../process/behavior.js';
+import type { ExitReason, ProcessRef } from '../../process/types.js';
 import { RestartIntensity } from '../../process/restart-intensity.js';
 import type { Channel, PeerEvent } from '../ports.js';
 import { HashRing } from '../ring/hash-ring.js';
@@ -297,19 +298,31 @@ export class DistributedSupervisor {
     return this.nodeFor(id) === this.#host.self;
   }
 
-  /** The child's ref, if it runs now (a local read). */
-  whereis(id: string): Pid | undefined {
+  /**
+   * The child's ref, if it runs now (a local read). Name its behavior's type to get a typed ref:
+   * `sessions.whereis<typeof session>('user:42')`.
+   */
+  whereis<B = unknown>(id: string): ProcessRef<B> | undefined {
     return this.#running.runners(id)[0]?.pid;
   }
 
-  /** Calls the child wherever it runs. @throws CohortError `NOPROC` when it runs nowhere now. */
+  /**
+   * Calls the child wherever it runs. Name its behavior's type to check the message and type the
+   * reply: `await sessions.call<typeof session>('user:42', { type: 'get' })`.
+   *
+   * @throws CohortError `NOPROC` when it runs nowhere now.
+   */
+  call<B extends AnyBehavior = never>(id: string, message: CallOf<B>, options?: { readonly timeoutMs?: number }): Promise<ReplyOf<B>>;
+  call(id: string, message: unknown, options?: { readonly timeoutMs?: number }): Promise<unknown>;
   call(id: string, message: unknown, options: { readonly timeoutMs?: number } = {}): Promise<unknown> {
     const ref = this.whereis(id);
     if (ref === undefined) return Promise.reject(new CohortError('NOPROC', `child '${id}' of '${this.name}' is not running now`, { details: { id } }));
     return this.#host.call(ref, message, options.timeoutMs);
   }
 
-  /** Casts to the child wherever it runs. Returns false when it runs nowhere now. */
+  /** Casts to the child wherever it runs (typed like `call`). Returns false when it runs nowhere now. */
+  cast<B extends AnyBehavior = never>(id: string, message: CastOf<B>): boolean;
+  cast(id: string, message: unknown): boolean;
   cast(id: string, message: unknown): boolean {
     const ref = this.whereis(id);
     if (ref === undefined) return false;
