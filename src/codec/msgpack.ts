@@ -173,26 +173,33 @@ const PLAIN_BUDGET = 64;
  * Stops at the first thing that needs records (so a cycle, too, costs at most the budget).
  */
 function plainEnough(value: unknown): boolean {
-  let budget = PLAIN_BUDGET;
-  const visit = (v: unknown): boolean => {
-    if (typeof v !== 'object' || v === null) return true;
-    if (--budget < 0) return false;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) if (!visit(v[i])) return false;
-      return true;
+  return typeof value !== 'object' || value === null || plainWithin(value, PLAIN_BUDGET) >= 0;
+}
+
+/** What is left of `budget` after the containers in `v`, or -1 when `v` needs the record form. */
+function plainWithin(v: unknown, budget: number): number {
+  if (typeof v !== 'object' || v === null) return budget;
+  if (--budget < 0) return -1;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && budget >= 0; i++) budget = plainWithin(v[i], budget);
+    return budget;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    for (const key in v) {
+      budget = plainWithin((v as Record<string, unknown>)[key], budget);
+      if (budget < 0) return -1;
     }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null) {
-      for (const key in v) if (!visit((v as Record<string, unknown>)[key])) return false;
-      return true;
+    return budget;
+  }
+  if (v instanceof Set) {
+    for (const x of v) {
+      budget = plainWithin(x, budget);
+      if (budget < 0) return -1;
     }
-    if (v instanceof Set) {
-      for (const x of v) if (!visit(x)) return false;
-      return true;
-    }
-    return v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof RegExp;
-  };
-  return visit(value);
+    return budget;
+  }
+  return v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof RegExp ? budget : -1;
 }
 
 function quote(error: unknown): string {
