@@ -151,7 +151,7 @@ interface Answer {
   readonly by: string;
   readonly ms: number;
 }
-const answers: Answer[] = []; // the last few seconds, for rates and latency
+const answers: Answer[] = []; // the last second of answers, for the rates and the p99
 const answeredBy = new Map<string, number>();
 let answered = 0;
 let failed = 0;
