@@ -199,10 +199,7 @@ export class DistributedSupervisor {
     this.#intensity = new RestartIntensity(this.#o.maxRestarts, this.#o.withinMs, host.clock);
     this.#emitter = new Emitter((error, type) => this.#log.warn('a distributed supervisor listener threw', { type, error: String(error) }));
     this.#unwatch = host.rpc.watch(this.#service, (e) => {
-      if (e.type === 'added') {
-        this.#send(e.provider.node, { sup: name, type: 'hello' });
-        this.#sendState(e.provider.node);
-      }
+      if (e.type === 'added') this.#exchange(e.provider.node);
       if (e.type === 'removed') {
         this.#running.drop(e.provider.node);
         this.#heard.delete(e.provider.node);
@@ -211,9 +208,7 @@ export class DistributedSupervisor {
     });
     // A link that broke and came back may have lost messages: exchange state again (it is idempotent).
     this.#unwatchPeers = host.onPeer((e) => {
-      if (e.type !== 'up' || this.#stopped || !this.#members.includes(e.node)) return;
-      this.#send(e.node, { sup: name, type: 'hello' });
-      this.#sendState(e.node);
+      if (e.type === 'up' && !this.#stopped && this.#members.includes(e.node)) this.#exchange(e.node);
     });
     host.rpc.expose(this.#service, { ping: () => true });
     this.#waitingFor = new Set(host.peers().filter((p) => p !== host.self));
@@ -401,6 +396,12 @@ export class DistributedSupervisor {
 
   #send(to: NodeId, m: DsupMessage): void {
     if (to !== this.#host.self) this.#host.channel.send(to, m);
+  }
+
+  /** Asks `peer` for its state and sends it ours (both idempotent). */
+  #exchange(peer: NodeId): void {
+    this.#send(peer, { sup: this.name, type: 'hello' });
+    this.#sendState(peer);
   }
 
   #sendState(to: NodeId): void {
