@@ -23,7 +23,7 @@ import { Emitter, type Events, type Unsubscribe } from '../core/events.js';
 import { parseNodeId, type NodeId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Codec } from '../codec/codec.js';
-import { envelope, openEnvelope } from '../codec/envelope.js';
+import { envelope, envelopeType, type WireEnvelope } from '../codec/envelope.js';
 import type { SecretKeys } from '../transport/handshake.js';
 import { LinkManager } from '../transport/link-manager.js';
 import type { StreamTransport } from '../transport/stream-transport.js';
@@ -273,9 +273,9 @@ export class Cluster {
     let type: string;
     let body: unknown;
     try {
-      const env = openEnvelope(this.#o.codec.decode(payload));
-      type = env.type;
-      body = env.body;
+      const value = this.#o.codec.decode(payload);
+      type = envelopeType(value);
+      body = (value as WireEnvelope)[2];
     } catch (error) {
       const e = isCohortError(error) ? error : new CohortError('DECODE_FAILED', 'undecodable message', { cause: error });
       this.#o.logger.warn('dropped a message that could not be read', { from, code: e.code, error: e.message });

@@ -59,17 +59,28 @@ export function envelope<T>(type: string, body: T): WireEnvelope<T> {
  * const { type, body } = openEnvelope(codec.decode(frame));
  */
 export function openEnvelope(value: unknown): Envelope {
+  const type = envelopeType(value);
+  return { v: ENVELOPE_VERSION, type, body: (value as WireEnvelope)[2] };
+}
+
+/**
+ * Checks a decoded value as {@link openEnvelope} does and returns just its type, so a receiver
+ * that reads the body as `value[2]` allocates nothing per message.
+ *
+ * @throws CohortError `BAD_ENVELOPE`, `UNSUPPORTED_VERSION` (see {@link openEnvelope}).
+ */
+export function envelopeType(value: unknown): string {
   if (!Array.isArray(value) || value.length < 2) {
     throw new CohortError('BAD_ENVELOPE', `expected an envelope [v, type, body], got ${describe(value)}`);
   }
   const v: unknown = value[0];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new CohortError(
-      'BAD_ENVELOPE',
-      `envelope version must be a non-negative integer, got ${describe(v)}; expected ${ENVELOPE_VERSION}`,
-    );
-  }
   if (v !== ENVELOPE_VERSION) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new CohortError(
+        'BAD_ENVELOPE',
+        `envelope version must be a non-negative integer, got ${describe(v)}; expected ${ENVELOPE_VERSION}`,
+      );
+    }
     throw new CohortError(
       'UNSUPPORTED_VERSION',
       `envelope version ${v} is not supported: this node speaks envelope version ${ENVELOPE_VERSION}`,
@@ -77,11 +88,8 @@ export function openEnvelope(value: unknown): Envelope {
     );
   }
   const type: unknown = value[1];
-  const problem = typeProblem(type);
-  if (problem !== undefined) {
-    throw new CohortError('BAD_ENVELOPE', `envelope type ${problem}`);
-  }
-  return { v, type: type as string, body: value[2] };
+  if (typeof type === 'string' && type.length > 0 && type.length <= MAX_ENVELOPE_TYPE_LENGTH) return type;
+  throw new CohortError('BAD_ENVELOPE', `envelope type ${typeProblem(type)!}`);
 }
 
 function typeProblem(type: unknown): string | undefined {

@@ -58,20 +58,20 @@ const KINDS = ['call', 'spawn', 'stop', 'ok', 'err', 'spawned', 'cast', 'info', 
 type Kind = (typeof KINDS)[number];
 const KIND: Readonly<Record<Kind, number>> = Object.freeze(Object.fromEntries(KINDS.map((k, i) => [k, i])) as Record<Kind, number>);
 
-/**
- * The wire tuple of a message (trailing optional fields are left off); `id` overrides a request's
- * `i` (so a caller need not copy the request to number it).
- */
-export function encode(m: RemoteMessage, id?: number): unknown[] {
+/** Where a request's id sits in its wire tuple. */
+export const REQUEST_ID_AT = 1;
+
+/** The wire tuple of a message (trailing optional fields are left off). */
+export function encode(m: RemoteMessage): unknown[] {
   switch (m.t) {
     case 'call':
-      return m.f === undefined ? [KIND.call, id ?? m.i, m.to.id, m.to.incarnation, m.ms, m.m] : [KIND.call, id ?? m.i, m.to.id, m.to.incarnation, m.ms, m.m, m.f];
+      return encodeCall(m.i, m.to, m.ms, m.m, m.f);
     case 'spawn':
-      return trim([KIND.spawn, id ?? m.i, m.b, m.a, m.ms, m.n, m.g, m.l]);
+      return trim([KIND.spawn, m.i, m.b, m.a, m.ms, m.n, m.g, m.l]);
     case 'stop':
-      return [KIND.stop, id ?? m.i, m.to.id, m.to.incarnation, m.r, m.ms];
+      return [KIND.stop, m.i, m.to.id, m.to.incarnation, m.r, m.ms];
     case 'ok':
-      return [KIND.ok, m.i, m.v];
+      return encodeOk(m.i, m.v);
     case 'err':
       return [KIND.err, m.i, m.e];
     case 'spawned':
@@ -91,6 +91,21 @@ export function encode(m: RemoteMessage, id?: number): unknown[] {
     case 'exit':
       return trim([KIND.exit, m.from, m.to.id, m.to.incarnation, m.r, m.msg]);
   }
+}
+
+/** The tuple of a call (the message sent most), built without a request object first. */
+export function encodeCall(id: number, to: Pid, ms: number, message: unknown, from: Pid | undefined): unknown[] {
+  return from === undefined ? [KIND.call, id, to.id, to.incarnation, ms, message] : [KIND.call, id, to.id, to.incarnation, ms, message, from];
+}
+
+/** The tuple of a successful answer. */
+export function encodeOk(id: number, value: unknown): unknown[] {
+  return [KIND.ok, id, value];
+}
+
+/** Whether `body` is a well-formed `ok` tuple `[kind, id, value]` (the message received most), read without a message object. */
+export function isOk(body: unknown): body is readonly [kind: number, id: number, value: unknown] {
+  return Array.isArray(body) && body[0] === KIND.ok && Number.isSafeInteger(body[1]);
 }
 
 const REASONS: ReadonlySet<string> = new Set(EXIT_REASONS);

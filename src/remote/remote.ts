@@ -37,7 +37,7 @@ import type { MonitorTarget } from '../process/process.js';
 import type { Router } from '../process/router.js';
 import type { ProcessRuntime } from '../process/runtime.js';
 import type { Exit, ExitReason } from '../process/types.js';
-import { PROC, encode, readMessage, type Notice, type RemoteMessage, type Request } from './protocol.js';
+import { PROC, REQUEST_ID_AT, encode, encodeCall, encodeOk, isOk, readMessage, type Notice, type RemoteMessage, type Request } from './protocol.js';
 
 /** What this layer needs of the cluster. */
 export interface RemoteCluster {
@@ -79,6 +79,8 @@ export interface RemoteSpawnOptions {
 interface Pending {
   readonly node: NodeId;
   readonly kind: Request['t'];
+  /** What the request is about, for its errors: the pid called or stopped, or the behavior spawned. */
+  readonly subject: Pid | string;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly timer: { cancel(): void };
@@ -143,7 +145,7 @@ export class RemoteProcesses implements Router {
   // Router: requests of local processes for processes of other nodes
 
   call(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined): Promise<unknown> {
-    return this.#request(target.node, { t: 'call', i: 0, to: target, m: message, ms: timeoutMs, f: from }, timeoutMs);
+    return this.#request(target.node, 'call', target, encodeCall(0, target, timeoutMs, message, from), timeoutMs);
   }
 
   cast(target: Pid, message: unknown): void {
@@ -155,7 +157,7 @@ export class RemoteProcesses implements Router {
   }
 
   async stop(target: Pid, reason: ExitReason, timeoutMs: number): Promise<void> {
-    await this.#request(target.node, { t: 'stop', i: 0, to: target, r: reason, ms: timeoutMs }, timeoutMs + STOP_GRACE_MS);
+    await this.#request(target.node, 'stop', target, encode({ t: 'stop', i: 0, to: target, r: reason, ms: timeoutMs }), timeoutMs + STOP_GRACE_MS);
   }
 
   /**
@@ -167,7 +169,7 @@ export class RemoteProcesses implements Router {
    */
   async spawn(node: NodeId, behavior: string, args: unknown, options: RemoteSpawnOptions): Promise<Pid> {
     const body: Request = { t: 'spawn', i: 0, b: behavior, a: args, ms: options.timeoutMs, n: options.name, g: options.global === true ? true : undefined, l: options.link };
-    const pid = await this.#request(node, body, options.timeoutMs, options.link);
+    const pid = await this.#request(node, 'spawn', behavior, encode(body), options.timeoutMs, options.link);
     return pid as Pid;
   }
 
@@ -227,23 +229,25 @@ export class RemoteProcesses implements Router {
   // ---------------------------------------------------------------------------------------------
   // outgoing
 
-  #request(node: NodeId, body: Request, timeoutMs: number, link?: Pid): Promise<unknown> {
+  /** Sends request tuple `wire` (numbered here, at `REQUEST_ID_AT`) and waits for its answer. */
+  #request(node: NodeId, kind: Request['t'], subject: Pid | string, wire: unknown[], timeoutMs: number, link?: Pid): Promise<unknown> {
     if (this.#closed) return Promise.reject(new CohortError('NODE_STOPPED', `node ${this.#self} is stopped`));
     const id = this.#nextId++;
+    wire[REQUEST_ID_AT] = id;
     return new Promise<unknown>((resolve, reject) => {
       try {
-        this.#cluster.send(node, PROC, encode(body, id));
+        this.#cluster.send(node, PROC, wire);
       } catch (error) {
-        reject(unreachable(node, `the ${what(body, node)} was not sent`, error));
+        reject(unreachable(node, `the ${what(kind, subject, node)} was not sent`, error));
         return;
       }
       const timer = this.#deadlines.add(timeoutMs, () => {
         if (!this.#pending.delete(id)) return;
-        reject(new CohortError('TIMEOUT', `${what(body, node)} got no answer within ${timeoutMs} ms; it may or may not have been handled`, {
+        reject(new CohortError('TIMEOUT', `${what(kind, subject, node)} got no answer within ${timeoutMs} ms; it may or may not have been handled`, {
           details: { node, timeoutMs },
         }));
       });
-      this.#pending.set(id, link === undefined ? { node, kind: body.t, resolve, reject, timer } : { node, kind: body.t, resolve, reject, timer, link });
+      this.#pending.set(id, link === undefined ? { node, kind, subject, resolve, reject, timer } : { node, kind, subject, resolve, reject, timer, link });
     });
   }
 
@@ -257,10 +261,15 @@ export class RemoteProcesses implements Router {
   }
 
   #trySend(node: NodeId, body: RemoteMessage): void {
+    this.#sendQuietly(node, body.t, encode(body));
+  }
+
+  /** Sends a message tuple; one that cannot go out is logged (its sender handles the loss otherwise). */
+  #sendQuietly(node: NodeId, kind: RemoteMessage['t'], wire: unknown[]): void {
     try {
-      this.#cluster.send(node, PROC, encode(body));
+      this.#cluster.send(node, PROC, wire);
     } catch (error) {
-      this.#o.logger.debug('a remote process message was not sent', { node, kind: body.t, error: reasonOf(error) });
+      this.#o.logger.debug('a remote process message was not sent', { node, kind, error: reasonOf(error) });
     }
   }
 
@@ -268,6 +277,10 @@ export class RemoteProcesses implements Router {
   // incoming
 
   #receive(from: NodeId, body: unknown): void {
+    if (isOk(body)) {
+      this.#take(body[1])?.resolve(body[2]);
+      return;
+    }
     const m = readMessage(body, from, this.#self);
     if (typeof m === 'string') {
       this.#o.logger.warn('dropped a malformed remote process message', { from, problem: m });
@@ -276,9 +289,10 @@ export class RemoteProcesses implements Router {
     switch (m.t) {
       case 'call': {
         const id = m.i;
-        this.#runtime.callLocal(m.to, m.m, m.ms, m.f, (ok, v) =>
-          this.#trySend(from, ok ? { t: 'ok', i: id, v } : { t: 'err', i: id, e: this.#wireError(v) }),
-        );
+        this.#runtime.callLocal(m.to, m.m, m.ms, m.f, (ok, v) => {
+          if (ok) this.#sendQuietly(from, 'ok', encodeOk(id, v));
+          else this.#trySend(from, { t: 'err', i: id, e: this.#wireError(v) });
+        });
         return;
       }
       case 'spawn':
@@ -500,13 +514,14 @@ function reasonOf(error: unknown): string {
 }
 
 /** What a request is, for its error messages. */
-function what(body: Request, node: NodeId): string {
-  switch (body.t) {
+function what(kind: Request['t'], subject: Pid | string, node: NodeId): string {
+  const name = typeof subject === 'string' ? `'${subject}'` : formatPid(subject);
+  switch (kind) {
     case 'call':
-      return `call to ${formatPid(body.to)}`;
+      return `call to ${name}`;
     case 'stop':
-      return `stop of ${formatPid(body.to)}`;
+      return `stop of ${name}`;
     case 'spawn':
-      return `spawn of '${body.b}' on ${node}`;
+      return `spawn of ${name} on ${node}`;
   }
 }
