@@ -419,6 +419,11 @@ export class LinkManager {
     const state = this.#state(peer);
     const old = state.link;
     const sameInstance = state.instance === instance;
+    const preferredOutbound = this.#localId < peer;
+    if (old !== undefined && !old.closed && sameInstance && old.outbound === preferredOutbound && link.outbound !== preferredOutbound) {
+      this.#late(peer, link);
+      return;
+    }
     state.link = link;
     state.instance = instance;
     state.backoff.reset();
@@ -455,6 +460,20 @@ export class LinkManager {
     };
     if (old === undefined || !sameInstance) listen();
     else void drained.then(listen);
+  }
+
+  /**
+   * The other direction's handshake finished after the preferred link was up (both were admitted
+   * before either side knew of the other dial, as when a seed is dialled by address). The
+   * preferred link stays; the late one is retired at once, and what the peer wrote on it before it
+   * switched is still delivered (as it arrives: the peer may by then have written newer messages
+   * on the preferred link, so order across the two links is not kept in this race).
+   */
+  #late(peer: string, link: Link): void {
+    this.#o.logger.debug('a link finished its handshake after the preferred one was up; retiring it', { peer, outbound: link.outbound });
+    link.retire();
+    void this.#drain(peer, link);
+    if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
   }
 
   /** Resolves once a retired link has closed; closes it if the peer's goodbye does not come in time. */

@@ -85,3 +85,37 @@ export function recording(inner: StreamTransport): { transport: StreamTransport;
     }),
   };
 }
+
+/**
+ * Lets the first `open` client-to-server writes of each dialled stream through, then holds the
+ * rest until `release()` (in order), as a slow network path would.
+ */
+export function gated(inner: StreamTransport, open: number): { transport: StreamTransport; held(): number; release(): void } {
+  const waiting: (() => void)[] = [];
+  let released = false;
+  return {
+    held: () => waiting.length,
+    release: () => {
+      released = true;
+      for (const go of waiting.splice(0)) go();
+    },
+    transport: {
+      name: `gated(${inner.name})`,
+      listen: (address, onStream) => inner.listen(address, onStream),
+      async connect(address, timeoutMs) {
+        const real = await inner.connect(address, timeoutMs);
+        let writes = 0;
+        const outgoing = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            if (released || ++writes <= open) done(null, chunk);
+            else waiting.push(() => done(null, chunk));
+          },
+        });
+        outgoing.pipe(real);
+        const wrapped = Duplex.from({ readable: real, writable: outgoing });
+        real.once('close', () => wrapped.destroy());
+        return wrapped;
+      },
+    },
+  };
+}

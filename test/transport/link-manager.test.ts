@@ -8,7 +8,7 @@ import type { StreamTransport } from '../../src/transport/stream-transport.js';
 import { tcpTransport } from '../../src/transport/tcp.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
 import { eventually } from '../helpers/eventually.js';
-import { Book, SECRET, inbox, recording, tampering } from './helpers.js';
+import { Book, SECRET, gated, inbox, recording, tampering } from './helpers.js';
 
 const book = new Book();
 afterEach(() => book.close());
@@ -103,6 +103,37 @@ describe.each([
       expect([downsA, downsB]).toEqual([[], []]);
       await book.close();
     }
+  });
+
+  it('link manager — the other direction finishing its handshake after the preferred link is up does not replace it, and nobody is reported down', async () => {
+    const network = makeStreams();
+    // b's dials send their hello and first handshake message, then stall: a finishes that
+    // handshake only when the test lets the rest through.
+    const gate = gated(network, 2);
+    const a = await book.manager('a', network, { secret: SECRET });
+    const b = await book.manager('b', gate.transport, { secret: SECRET });
+    const [atA, atB, downsA, downsB] = [inbox(a), inbox(b), downs(a), downs(b)];
+    // b dials a (the direction a does not prefer): done on b's side, stalled on a's.
+    await b.connect('a');
+    b.send('a', text('b, on its own link'));
+    await eventually(() => gate.held() > 0, 5_000);
+    // a dials b by address, as a seed is dialled: the preferred link is up on both sides.
+    await a.dialAddress(book.addresses.get('b')!);
+    await eventually(() => b.linkTo('a')?.outbound === false, 5_000);
+    expect(a.linkTo('b')!.outbound).toBe(true);
+    // Now a finishes b's handshake, late.
+    gate.release();
+    await eventually(() => atA.length === 1, 5_000);
+    expect(atA[0]!.text).toBe('b, on its own link');
+    a.send('b', text('a, after'));
+    b.send('a', text('b, after'));
+    await eventually(() => atA.length === 2 && atB.length === 1, 5_000);
+    expect(atA.map((m) => m.text)).toEqual(['b, on its own link', 'b, after']);
+    expect(atB.map((m) => m.text)).toEqual(['a, after']);
+    // The preferred link is kept on both sides, and the late one is gone without a down.
+    expect(a.linkTo('b')!.outbound).toBe(true);
+    expect(b.linkTo('a')!.outbound).toBe(false);
+    expect([downsA, downsB]).toEqual([[], []]);
   });
 
   it('link manager — a full send queue fails at once with QUEUE_FULL and never grows past its bound', async () => {
