@@ -50,28 +50,35 @@ export function inbox(manager: LinkManager): { from: string; text: string }[] {
   return got;
 }
 
-/** Rewrites the client-to-server bytes of dialled streams with `mutate` (given each chunk and the running byte offset). */
-export function tampering(inner: StreamTransport, mutate: (chunk: Buffer, offset: number) => Buffer | Buffer[]): StreamTransport {
+/** A transport whose dialled streams send their client-to-server bytes through a fresh `outgoing()` transform each. */
+function throughOutgoing(inner: StreamTransport, name: string, outgoing: () => Transform): StreamTransport {
   return {
-    name: `tampering(${inner.name})`,
+    name: `${name}(${inner.name})`,
     listen: (address, onStream) => inner.listen(address, onStream),
     async connect(address, timeoutMs) {
       const real = await inner.connect(address, timeoutMs);
-      let offset = 0;
-      const outgoing = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          const out = mutate(chunk, offset);
-          offset += chunk.length;
-          for (const piece of Array.isArray(out) ? out : [out]) this.push(piece);
-          done();
-        },
-      });
-      outgoing.pipe(real);
-      const wrapped = Duplex.from({ readable: real, writable: outgoing });
+      const out = outgoing();
+      out.pipe(real);
+      const wrapped = Duplex.from({ readable: real, writable: out });
       real.once('close', () => wrapped.destroy());
       return wrapped;
     },
   };
+}
+
+/** Rewrites the client-to-server bytes of dialled streams with `mutate` (given each chunk and the running byte offset). */
+export function tampering(inner: StreamTransport, mutate: (chunk: Buffer, offset: number) => Buffer | Buffer[]): StreamTransport {
+  return throughOutgoing(inner, 'tampering', () => {
+    let offset = 0;
+    return new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        const out = mutate(chunk, offset);
+        offset += chunk.length;
+        for (const piece of Array.isArray(out) ? out : [out]) this.push(piece);
+        done();
+      },
+    });
+  });
 }
 
 /** Records every client-to-server chunk of dialled streams. */
@@ -99,23 +106,14 @@ export function gated(inner: StreamTransport, open: number): { transport: Stream
       released = true;
       for (const go of waiting.splice(0)) go();
     },
-    transport: {
-      name: `gated(${inner.name})`,
-      listen: (address, onStream) => inner.listen(address, onStream),
-      async connect(address, timeoutMs) {
-        const real = await inner.connect(address, timeoutMs);
-        let writes = 0;
-        const outgoing = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            if (released || ++writes <= open) done(null, chunk);
-            else waiting.push(() => done(null, chunk));
-          },
-        });
-        outgoing.pipe(real);
-        const wrapped = Duplex.from({ readable: real, writable: outgoing });
-        real.once('close', () => wrapped.destroy());
-        return wrapped;
-      },
-    },
+    transport: throughOutgoing(inner, 'gated', () => {
+      let writes = 0;
+      return new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          if (released || ++writes <= open) done(null, chunk);
+          else waiting.push(() => done(null, chunk));
+        },
+      });
+    }),
   };
 }
