@@ -18,6 +18,11 @@ import type { StreamTransport } from './transport/stream-transport.js';
 import { tcpTransport } from './transport/tcp.js';
 import { checkTlsOptions, tlsTransport, type TlsOptions } from './transport/tls.js';
 
+/** The lowest `maxFrameBytes`: the handshake's own frames (hello, identities, proofs) must fit. */
+const MIN_FRAME_BYTES = 4096;
+/** The highest `maxFrameBytes`: a frame's length is a u32. */
+const MAX_FRAME_BYTES = 0xffff_ffff;
+
 /** Options of `Node.start`. */
 export interface NodeOptions {
   /** The node's name, the part before `@` in its id: 1-64 letters, digits, `_`, `.`, `-`. @default 'cohort' */
@@ -51,7 +56,11 @@ export interface NodeOptions {
   meta?: Record<string, string>;
   /** Membership timings (probe period, timeouts, suspicion). @default see MEMBERSHIP_DEFAULTS */
   membership?: MembershipTimings;
-  /** The largest message a link carries either way. @default 16 MiB */
+  /**
+   * The largest message a link carries either way, and the largest frame on the wire (a bigger
+   * message is refused with `FRAME_TOO_LARGE`; frames are checked against it before buffering).
+   * An integer from 4096 (the handshake's own frames must fit) to 2^32 − 1. @default 16 MiB
+   */
   maxFrameBytes?: number;
   /** The most bytes that may wait to be sent to one peer; beyond it sends fail with `QUEUE_FULL`. @default 64 MiB */
   maxQueueBytes?: number;
@@ -280,7 +289,13 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     tls,
     meta,
     membership,
-    maxFrameBytes: positive('maxFrameBytes'),
+    maxFrameBytes: option('maxFrameBytes', () => {
+      const v = options.maxFrameBytes ?? NODE_DEFAULTS.maxFrameBytes;
+      if (!Number.isSafeInteger(v) || v < MIN_FRAME_BYTES || v > MAX_FRAME_BYTES) {
+        throw new Error(`expected an integer from ${MIN_FRAME_BYTES} to ${MAX_FRAME_BYTES} (bytes), got ${describe(v)}`);
+      }
+      return v;
+    }),
     maxQueueBytes: positive('maxQueueBytes'),
     codec,
     transport,

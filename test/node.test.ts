@@ -51,6 +51,8 @@ describe('node — options', () => {
     [{ port: 70000 }, /invalid option 'port'.*0 to 65535/],
     [{ port: 1.5 }, /invalid option 'port'/],
     [{ callTimeoutMs: 0 }, /invalid option 'callTimeoutMs'/],
+    [{ maxFrameBytes: 1000 }, /invalid option 'maxFrameBytes'.*integer from 4096/],
+    [{ maxFrameBytes: 65536.5 }, /invalid option 'maxFrameBytes'/],
     [{ shutdownTimeoutMs: -5 }, /invalid option 'shutdownTimeoutMs'/],
     [{ meta: { a: 1 } }, /invalid option 'meta'.*meta.a must be a string/],
     [{ clock: {} }, /invalid option 'clock'/],

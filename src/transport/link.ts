@@ -4,6 +4,9 @@
  *
  * Guarantees:
  * - Messages arrive whole, in the order they were sent, or the link closes.
+ * - Every frame fits the frame limit (`maxFrameBytes` of the frame stream, which the peer checks
+ *   against the same option): small messages are packed into frames up to that limit, and a
+ *   message that does not fit one frame is sent in chunks, however small the limit.
  * - Large messages do not hold up small ones: a message over `CHUNK_BYTES` is cut into chunks,
  *   and the writer sends every queued small message before each next chunk, so a probe or a small
  *   call waits for at most one chunk plus what the socket already holds (kept under
@@ -27,7 +30,7 @@
  * Not here: which peer to link to, reconnecting, or what the bytes mean.
  */
 import { CohortError, isCohortError } from '../core/errors.js';
-import { MAX_PLAINTEXT_BYTES, type FrameCipher } from './crypto/index.js';
+import { FRAME_OVERHEAD_BYTES, MAX_PLAINTEXT_BYTES, type FrameCipher } from './crypto/index.js';
 import { payloadBytes, type FramePayload, type FrameStream } from './frame-stream.js';
 
 const KIND_MESSAGE = 0x20;
@@ -35,14 +38,18 @@ const KIND_CHUNK_FIRST = 0x21;
 const KIND_CHUNK = 0x22;
 const KIND_BYE = 0x23;
 
-/** Payload bytes per chunk; a chunk record stays under the cipher's frame limit. */
+/** Payload bytes per chunk (fewer when the frame limit is lower); a chunk record stays under the cipher's frame limit. */
 export const CHUNK_BYTES = 48 * 1024;
 /** The most plaintext bytes in one frame (one sealed unit when encrypting). */
 const FRAME_PLAINTEXT_BYTES = MAX_PLAINTEXT_BYTES;
 /** Record header: kind (1) + body length (4). */
 const RECORD_HEADER = 5;
+/** The body of a first chunk starts with the message id (4) and its total length (4). */
+const CHUNK_FIRST_HEADER = 8;
 /** The link stops writing large-message chunks while the socket holds more than this. */
 export const SOCKET_HIGH_WATER = 128 * 1024;
+/** The smallest frame limit a link works with: a first chunk record with one byte, sealed. */
+export const MIN_FRAME_BYTES = RECORD_HEADER + CHUNK_FIRST_HEADER + 1 + FRAME_OVERHEAD_BYTES;
 /** How many large messages may be arriving at once on one link. */
 const MAX_PARTIAL_MESSAGES = 64;
 
@@ -93,13 +100,26 @@ export class Link {
   readonly #onClose: ((close: LinkClose) => void)[] = [];
   #bytesOut = 0;
   #bytesIn = 0;
+  /** The most plaintext bytes one frame carries here. */
+  readonly #framePlaintext: number;
+  /** The largest message sent whole in a frame (bundled with others); larger ones are chunked. */
+  readonly #smallBytes: number;
+  /** Payload bytes per chunk of a large message. */
+  readonly #chunkBytes: number;
 
+  /** @throws CohortError `INVALID_ARGUMENT` when the frame limit leaves no room for a chunk. */
   constructor(peerId: string, outbound: boolean, frames: FrameStream, cipher: FrameCipher | undefined, options: LinkOptions) {
     this.peerId = peerId;
     this.outbound = outbound;
     this.#frames = frames;
     this.#cipher = cipher;
     this.#options = options;
+    this.#framePlaintext = Math.min(FRAME_PLAINTEXT_BYTES, frames.maxFrameBytes - (cipher === undefined ? 0 : FRAME_OVERHEAD_BYTES));
+    this.#smallBytes = Math.min(CHUNK_BYTES, this.#framePlaintext - RECORD_HEADER);
+    this.#chunkBytes = Math.min(CHUNK_BYTES, this.#framePlaintext - RECORD_HEADER - CHUNK_FIRST_HEADER);
+    if (this.#chunkBytes < 1) {
+      throw new CohortError('INVALID_ARGUMENT', `a frame limit of ${frames.maxFrameBytes} bytes leaves no room for a message; expected at least ${MIN_FRAME_BYTES}`);
+    }
     frames.onClose((error) =>
       this.#finish(error === undefined ? { reason: 'closed', unsent: this.#pendingCount() } : { reason: 'error', error: asLinkError(error), unsent: this.#pendingCount() }),
     );
@@ -160,7 +180,7 @@ export class Link {
       );
     }
     this.#queuedBytes += payload.byteLength;
-    if (payload.byteLength <= CHUNK_BYTES) this.#small.push(payload);
+    if (payload.byteLength <= this.#smallBytes) this.#small.push(payload);
     else this.#large.push({ payload, offset: 0, id: this.#nextLargeId++ });
     this.#schedule();
   }
@@ -239,13 +259,13 @@ export class Link {
         if (this.#small.length > 0) {
           const batch = this.#small.splice(0);
           for (const payload of batch) this.#queuedBytes -= payload.byteLength;
-          if (!this.#writeFrames(bundle(batch).map((plain) => this.#seal(plain)))) break;
+          if (!this.#writeFrames(bundle(batch, this.#framePlaintext).map((plain) => this.#seal(plain)))) break;
           continue;
         }
         const large = this.#large[0];
         if (large === undefined) return;
         if (this.#frames.stream.writableLength > SOCKET_HIGH_WATER) break;
-        const end = Math.min(large.offset + CHUNK_BYTES, large.payload.byteLength);
+        const end = Math.min(large.offset + this.#chunkBytes, large.payload.byteLength);
         const data = large.payload.subarray(large.offset, end);
         const frame = large.offset === 0 ? chunkFirst(large.id, large.payload.byteLength, data) : chunk(large.id, data);
         large.offset = end;
@@ -379,8 +399,8 @@ function record(kind: number, body: Uint8Array, prefix?: Buffer): Buffer {
   return out;
 }
 
-/** Packs small messages into as few frames as fit, in order, each record written in place. */
-function bundle(payloads: readonly Uint8Array[]): Buffer[] {
+/** Packs small messages into as few frames of at most `limit` bytes as fit, in order, each record written in place. */
+function bundle(payloads: readonly Uint8Array[], limit: number): Buffer[] {
   const frames: Buffer[] = [];
   let first = 0;
   let size = 0;
@@ -401,7 +421,7 @@ function bundle(payloads: readonly Uint8Array[]): Buffer[] {
   };
   for (let i = 0; i < payloads.length; i++) {
     const need = RECORD_HEADER + payloads[i]!.byteLength;
-    if (size + need > FRAME_PLAINTEXT_BYTES) flush(i);
+    if (size + need > limit) flush(i);
     size += need;
   }
   flush(payloads.length);

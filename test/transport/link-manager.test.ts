@@ -136,6 +136,30 @@ describe.each([
     expect([downsA, downsB]).toEqual([[], []]);
   });
 
+  it.each([
+    ['plain', undefined],
+    ['secret + encryption', SECRET],
+  ])('link manager — %s: with a small frame limit, bursts of small messages and a message of the full limit arrive, and no frame passes the limit', async (_mode, secret) => {
+    const streams = makeStreams();
+    const limit = 4096;
+    const options = secret === undefined ? { maxFrameBytes: limit } : { maxFrameBytes: limit, secret };
+    const a = await book.manager('a', streams, options);
+    const b = await book.manager('b', streams, options);
+    const [atB, downsA, downsB] = [inbox(b), downs(a), downs(b)];
+    await a.connect('b');
+    // 100 messages in one turn would be bundled into one 20 KB frame without the limit.
+    const sent = Array.from({ length: 100 }, (_, i) => `${i}:`.padEnd(200, 'x'));
+    for (const m of sent) a.send('b', text(m));
+    a.send('b', Buffer.alloc(limit, 7)); // fits the message limit, but not one frame with its record header
+    await eventually(() => atB.length === 101, 5_000);
+    expect(atB.slice(0, 100).map((m) => m.text)).toEqual(sent);
+    expect(atB[100]!.text).toBe(Buffer.alloc(limit, 7).toString('utf8'));
+    expect(() => a.send('b', Buffer.alloc(limit + 1))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
+    // Each side checks incoming frames against the same limit: one over it would have closed the link.
+    expect([downsA, downsB]).toEqual([[], []]);
+    expect(a.connected()).toEqual(['b']);
+  });
+
   it('link manager — a full send queue fails at once with QUEUE_FULL and never grows past its bound', async () => {
     const streams = makeStreams();
     const a = await book.manager('a', streams, { maxQueueBytes: 1024 * 1024 });
