@@ -49,7 +49,7 @@ const CHUNK_FIRST_HEADER = 8;
 /** The link stops writing large-message chunks while the socket holds more than this. */
 export const SOCKET_HIGH_WATER = 128 * 1024;
 /** The smallest frame limit a link works with: a first chunk record with one byte, sealed. */
-export const MIN_FRAME_BYTES = RECORD_HEADER + CHUNK_FIRST_HEADER + 1 + FRAME_OVERHEAD_BYTES;
+const MIN_FRAME_BYTES = RECORD_HEADER + CHUNK_FIRST_HEADER + 1 + FRAME_OVERHEAD_BYTES;
 /** How many large messages may be arriving at once on one link. */
 const MAX_PARTIAL_MESSAGES = 64;
 
