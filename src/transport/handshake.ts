@@ -20,7 +20,7 @@
  * The handshake knows identities as opaque strings; `validatePeer` lets the caller refuse one.
  */
 import type { Clock } from '../core/clock.js';
-import { CohortError, isCohortError } from '../core/errors.js';
+import { CohortError, describe, isCohortError } from '../core/errors.js';
 import { deriveKeys, proof, randomNonce, verifyProof, FrameCipher, HandshakeState } from './crypto/index.js';
 import type { FrameStream } from './frame-stream.js';
 
@@ -56,6 +56,8 @@ export interface HandshakeOptions {
   readonly instance: string;
   /** Returns an error to refuse a peer (identity and instance), or undefined to accept it. */
   readonly validatePeer?: ((id: string, instance: string) => CohortError | undefined) | undefined;
+  /** This node's frame limit, sent with the identity so the peer never writes a larger frame. */
+  readonly maxFrameBytes?: number | undefined;
   readonly timeoutMs: number;
   readonly clock: Clock;
 }
@@ -64,6 +66,8 @@ export interface HandshakeResult {
   readonly peerId: string;
   readonly peerInstance: string;
   readonly peerVersion: { readonly major: number; readonly minor: number };
+  /** The largest frame the peer accepts, when it said (a peer that does not say is taken to accept what this node does). */
+  readonly peerMaxFrameBytes: number | undefined;
   /** Set when the link is encrypted. */
   readonly cipher: FrameCipher | undefined;
 }
@@ -134,14 +138,20 @@ function json(bytes: Uint8Array, what: string): Record<string, unknown> {
   throw new CohortError('PROTOCOL_ERROR', `malformed ${what} from the peer`);
 }
 
-function identity(body: Record<string, unknown>, what: string): { id: string; instance: string; nonce: Buffer } {
-  const { id, nonce, instance } = body;
+/** The lowest frame limit a peer may announce: below it not even the handshake fits. */
+const MIN_PEER_FRAME_BYTES = 512;
+
+function identity(body: Record<string, unknown>, what: string): { id: string; instance: string; nonce: Buffer; frames: number | undefined } {
+  const { id, nonce, instance, frames } = body;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw new CohortError('PROTOCOL_ERROR', `${what} has no valid identity`);
   }
   if (typeof instance !== 'string' || instance.length > 64) throw new CohortError('PROTOCOL_ERROR', `${what} has no valid instance`);
   if (typeof nonce !== 'string' || !/^[0-9a-f]{64}$/.test(nonce)) throw new CohortError('PROTOCOL_ERROR', `${what} has no valid nonce`);
-  return { id, instance, nonce: Buffer.from(nonce, 'hex') };
+  if (frames !== undefined && (!Number.isSafeInteger(frames) || (frames as number) < MIN_PEER_FRAME_BYTES || (frames as number) > 0xffff_ffff)) {
+    throw new CohortError('PROTOCOL_ERROR', `${what} announces a frame limit of ${describe(frames)}; expected an integer from ${MIN_PEER_FRAME_BYTES} to 2^32 - 1`);
+  }
+  return { id, instance, nonce: Buffer.from(nonce, 'hex'), frames: frames as number | undefined };
 }
 
 const bytesOf = (v: unknown): Buffer => Buffer.from(JSON.stringify(v), 'utf8');
@@ -208,7 +218,7 @@ async function run(frames: FrameStream, o: HandshakeOptions): Promise<HandshakeR
     const refusal = o.validatePeer?.(peer.id, peer.instance);
     if (refusal !== undefined) throw refusal;
   };
-  const me = { id: o.localId, instance: o.instance, nonce: myNonce.toString('hex') };
+  const me = { id: o.localId, instance: o.instance, nonce: myNonce.toString('hex'), frames: o.maxFrameBytes };
 
   if (o.keys === undefined) {
     // In turn, so that a refusal by the responder reaches the initiator before it counts the link up.
@@ -216,7 +226,7 @@ async function run(frames: FrameStream, o: HandshakeOptions): Promise<HandshakeR
     const peer = identity(json(expectKind(await frames.read(), KIND_IDENT, 'an identity'), 'identity'), 'the peer identity');
     check(peer);
     if (!o.initiator) frames.write(framed(KIND_IDENT, bytesOf(me)));
-    return { peerId: peer.id, peerInstance: peer.instance, peerVersion, cipher: undefined };
+    return { peerId: peer.id, peerInstance: peer.instance, peerVersion, peerMaxFrameBytes: peer.frames, cipher: undefined };
   }
 
   const [initHello, respHello] = o.initiator ? [myHello, theirHelloBytes] : [theirHelloBytes, myHello];
@@ -244,7 +254,7 @@ async function run(frames: FrameStream, o: HandshakeOptions): Promise<HandshakeR
     const { send, receive } = noise.split();
     const cipher = new FrameCipher(send, receive);
     frames.write(framed(KIND_PROOF, cipher.seal(bytesOf({ proof: Buffer.from(proof(o.keys.authKey, 'initiator', transcriptFor(noise.handshakeHash))).toString('hex') }))));
-    return { peerId: peer.id, peerInstance: peer.instance, peerVersion, cipher: o.encrypt ? cipher : undefined };
+    return { peerId: peer.id, peerInstance: peer.instance, peerVersion, peerMaxFrameBytes: peer.frames, cipher: o.encrypt ? cipher : undefined };
   }
 
   const m1 = expectKind(await frames.read(), KIND_NOISE1, 'handshake message 1');
@@ -276,7 +286,7 @@ async function run(frames: FrameStream, o: HandshakeOptions): Promise<HandshakeR
   if (!verifyProof(proof(o.keys.authKey, 'initiator', transcriptFor(noise.handshakeHash)), theirProof)) {
     throw new CohortError('AUTH_FAILED', `the peer ${peer.id} failed to prove it knows the secret`);
   }
-  return { peerId: peer.id, peerInstance: peer.instance, peerVersion, cipher: o.encrypt ? cipher : undefined };
+  return { peerId: peer.id, peerInstance: peer.instance, peerVersion, peerMaxFrameBytes: peer.frames, cipher: o.encrypt ? cipher : undefined };
 }
 
 function decryptHandshake(fn: () => Uint8Array): Uint8Array {

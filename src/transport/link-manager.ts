@@ -366,6 +366,7 @@ export class LinkManager {
         keys: this.#o.keys,
         encrypt: this.#o.encrypt,
         expectedPeer: expected,
+        maxFrameBytes: this.#o.maxFrameBytes,
         timeoutMs: this.#o.handshakeTimeoutMs,
         clock: this.#o.clock,
         validatePeer: (id, instance) => {
@@ -388,6 +389,7 @@ export class LinkManager {
       const link = new Link(result.peerId, outbound, frames, result.cipher, {
         maxMessageBytes: this.#o.maxFrameBytes,
         maxQueueBytes: this.#o.maxQueueBytes,
+        peerMaxFrameBytes: result.peerMaxFrameBytes,
       });
       this.#install(result.peerId, result.peerInstance, link);
       return result.peerId;

@@ -4,9 +4,10 @@
  *
  * Guarantees:
  * - Messages arrive whole, in the order they were sent, or the link closes.
- * - Every frame fits the frame limit (`maxFrameBytes` of the frame stream, which the peer checks
- *   against the same option): small messages are packed into frames up to that limit, and a
- *   message that does not fit one frame is sent in chunks, however small the limit.
+ * - Every frame fits both frame limits: this side's (`maxFrameBytes` of the frame stream) and the
+ *   one the peer announced in the handshake. Small messages are packed into frames up to that
+ *   limit, and a message that does not fit one frame is sent in chunks, however small the limit.
+ *   A message larger than either side's limit is refused at `send` with `FRAME_TOO_LARGE`.
  * - Large messages do not hold up small ones: a message over `CHUNK_BYTES` is cut into chunks,
  *   and the writer sends every queued small message before each next chunk, so a probe or a small
  *   call waits for at most one chunk plus what the socket already holds (kept under
@@ -56,6 +57,11 @@ const MAX_PARTIAL_MESSAGES = 64;
 export interface LinkOptions {
   /** The largest message accepted in either direction. */
   readonly maxMessageBytes: number;
+  /**
+   * The largest frame the peer accepts, as it said in the handshake; frames written here stay
+   * within it too, and a message it cannot take is refused at `send`. @default the frame stream's limit
+   */
+  readonly peerMaxFrameBytes?: number | undefined;
   /** The most bytes that may wait in the send queue. */
   readonly maxQueueBytes: number;
 }
@@ -106,6 +112,8 @@ export class Link {
   readonly #smallBytes: number;
   /** Payload bytes per chunk of a large message. */
   readonly #chunkBytes: number;
+  /** The largest message `send` takes: the smaller of the two sides' limits. */
+  readonly #sendLimit: number;
 
   /** @throws CohortError `INVALID_ARGUMENT` when the frame limit leaves no room for a chunk. */
   constructor(peerId: string, outbound: boolean, frames: FrameStream, cipher: FrameCipher | undefined, options: LinkOptions) {
@@ -114,11 +122,13 @@ export class Link {
     this.#frames = frames;
     this.#cipher = cipher;
     this.#options = options;
-    this.#framePlaintext = Math.min(FRAME_PLAINTEXT_BYTES, frames.maxFrameBytes - (cipher === undefined ? 0 : FRAME_OVERHEAD_BYTES));
+    const frameLimit = Math.min(frames.maxFrameBytes, options.peerMaxFrameBytes ?? Infinity);
+    this.#sendLimit = Math.min(options.maxMessageBytes, options.peerMaxFrameBytes ?? Infinity);
+    this.#framePlaintext = Math.min(FRAME_PLAINTEXT_BYTES, frameLimit - (cipher === undefined ? 0 : FRAME_OVERHEAD_BYTES));
     this.#smallBytes = Math.min(CHUNK_BYTES, this.#framePlaintext - RECORD_HEADER);
     this.#chunkBytes = Math.min(CHUNK_BYTES, this.#framePlaintext - RECORD_HEADER - CHUNK_FIRST_HEADER);
     if (this.#chunkBytes < 1) {
-      throw new CohortError('INVALID_ARGUMENT', `a frame limit of ${frames.maxFrameBytes} bytes leaves no room for a message; expected at least ${MIN_FRAME_BYTES}`);
+      throw new CohortError('INVALID_ARGUMENT', `a frame limit of ${frameLimit} bytes leaves no room for a message; expected at least ${MIN_FRAME_BYTES}`);
     }
     frames.onClose((error) =>
       this.#finish(error === undefined ? { reason: 'closed', unsent: this.#pendingCount() } : { reason: 'error', error: asLinkError(error), unsent: this.#pendingCount() }),
@@ -165,11 +175,12 @@ export class Link {
     if (this.#closed !== undefined || this.#retired) {
       throw new CohortError('NOCONNECTION', `the link to ${this.peerId} is ${this.#retired ? 'retired' : 'closed'}`, { details: { peer: this.peerId } });
     }
-    if (payload.byteLength > this.#options.maxMessageBytes) {
+    if (payload.byteLength > this.#sendLimit) {
+      const mine = this.#sendLimit === this.#options.maxMessageBytes;
       throw new CohortError(
         'FRAME_TOO_LARGE',
-        `a message of ${payload.byteLength} bytes exceeds maxFrameBytes (${this.#options.maxMessageBytes})`,
-        { details: { bytes: payload.byteLength, max: this.#options.maxMessageBytes } },
+        `a message of ${payload.byteLength} bytes exceeds ${mine ? 'maxFrameBytes' : `the maxFrameBytes of ${this.peerId}`} (${this.#sendLimit})`,
+        { details: { bytes: payload.byteLength, max: this.#sendLimit } },
       );
     }
     if (this.#queuedBytes + payload.byteLength > this.#options.maxQueueBytes) {

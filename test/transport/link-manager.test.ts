@@ -160,6 +160,24 @@ describe.each([
     expect(a.connected()).toEqual(['b']);
   });
 
+  it('link manager — nodes with different frame limits: each writes frames the other accepts, and a message too large for the peer is refused at send', async () => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams, { maxFrameBytes: 64 * 1024, secret: SECRET });
+    const b = await book.manager('b', streams, { maxFrameBytes: 4096, secret: SECRET });
+    const [atA, atB, downsA, downsB] = [inbox(a), inbox(b), downs(a), downs(b)];
+    await a.connect('b');
+    // a bundles a burst as b can take it: without the limit in the handshake, one 20 KB frame.
+    const sent = Array.from({ length: 100 }, (_, i) => `${i}:`.padEnd(200, 'x'));
+    for (const m of sent) a.send('b', text(m));
+    a.send('b', Buffer.alloc(4096, 1));
+    expect(() => a.send('b', Buffer.alloc(4097))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE', message: expect.stringMatching(/maxFrameBytes of b \(4096\)/) }));
+    expect(() => b.send('a', Buffer.alloc(4097))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE', message: expect.stringMatching(/exceeds maxFrameBytes \(4096\)/) }));
+    b.send('a', Buffer.alloc(4096, 2));
+    await eventually(() => atB.length === 101 && atA.length === 1, 5_000);
+    expect(atB.slice(0, 100).map((m) => m.text)).toEqual(sent);
+    expect([downsA, downsB]).toEqual([[], []]);
+  });
+
   it('link manager — a full send queue fails at once with QUEUE_FULL and never grows past its bound', async () => {
     const streams = makeStreams();
     const a = await book.manager('a', streams, { maxQueueBytes: 1024 * 1024 });
@@ -399,6 +417,22 @@ describe('link manager — hostile bytes on the listener', () => {
       message: expect.stringMatching(/protocol 9\.0; this node speaks 1\.0/),
     });
     const a = await book.manager('a', streams, { secret: SECRET });
+    await a.connect('b');
+  });
+
+  it('a peer announcing a frame limit that is not an integer from 512 to 2^32 - 1 is refused with PROTOCOL_ERROR', async () => {
+    const streams = tcpTransport();
+    const b = await book.manager('b', streams);
+    const refused = refusals(b);
+    for (const frames of [10, 1.5, 2 ** 32, 'big']) {
+      const client = await rawClient(book.addresses.get('b')!.port);
+      client.socket.write(encodeFrame(Buffer.concat([Buffer.from('COHORT'), Buffer.from([1, 0, 0, 0])])));
+      const ident = { id: 'x', instance: 'run-1', nonce: 'ab'.repeat(32), frames };
+      client.socket.write(encodeFrame(Buffer.concat([Buffer.from([0x01]), Buffer.from(JSON.stringify(ident))])));
+      await client.closed;
+    }
+    expect(refused).toEqual(['PROTOCOL_ERROR', 'PROTOCOL_ERROR', 'PROTOCOL_ERROR', 'PROTOCOL_ERROR']);
+    const a = await book.manager('a', streams);
     await a.connect('b');
   });
 
