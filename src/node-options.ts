@@ -278,6 +278,19 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     }
     return l;
   });
+  const maxFrameBytes = option('maxFrameBytes', () => {
+    const v = options.maxFrameBytes ?? NODE_DEFAULTS.maxFrameBytes;
+    if (!Number.isSafeInteger(v) || v < MIN_FRAME_BYTES || v > MAX_FRAME_BYTES) {
+      throw new Error(`expected an integer from ${MIN_FRAME_BYTES} to ${MAX_FRAME_BYTES} (bytes), got ${describe(v)}`);
+    }
+    return v;
+  });
+  const maxQueueBytes = positive('maxQueueBytes');
+  option('maxQueueBytes', () => {
+    if (maxQueueBytes < maxFrameBytes) {
+      throw new Error(`${maxQueueBytes} is less than maxFrameBytes (${maxFrameBytes}): a message up to maxFrameBytes must fit the send queue`);
+    }
+  });
   return {
     name,
     host,
@@ -289,14 +302,8 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     tls,
     meta,
     membership,
-    maxFrameBytes: option('maxFrameBytes', () => {
-      const v = options.maxFrameBytes ?? NODE_DEFAULTS.maxFrameBytes;
-      if (!Number.isSafeInteger(v) || v < MIN_FRAME_BYTES || v > MAX_FRAME_BYTES) {
-        throw new Error(`expected an integer from ${MIN_FRAME_BYTES} to ${MAX_FRAME_BYTES} (bytes), got ${describe(v)}`);
-      }
-      return v;
-    }),
-    maxQueueBytes: positive('maxQueueBytes'),
+    maxFrameBytes,
+    maxQueueBytes,
     codec,
     transport,
     handshakeTimeoutMs: positive('handshakeTimeoutMs'),

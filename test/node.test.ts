@@ -53,6 +53,7 @@ describe('node — options', () => {
     [{ callTimeoutMs: 0 }, /invalid option 'callTimeoutMs'/],
     [{ maxFrameBytes: 1000 }, /invalid option 'maxFrameBytes'.*integer from 4096/],
     [{ maxFrameBytes: 65536.5 }, /invalid option 'maxFrameBytes'/],
+    [{ maxFrameBytes: 1 << 20, maxQueueBytes: 1 << 16 }, /invalid option 'maxQueueBytes'.*less than maxFrameBytes/],
     [{ shutdownTimeoutMs: -5 }, /invalid option 'shutdownTimeoutMs'/],
     [{ meta: { a: 1 } }, /invalid option 'meta'.*meta.a must be a string/],
     [{ clock: {} }, /invalid option 'clock'/],

@@ -184,11 +184,11 @@ export class Link {
       );
     }
     if (this.#queuedBytes + payload.byteLength > this.#options.maxQueueBytes) {
-      throw new CohortError(
-        'QUEUE_FULL',
-        `the send queue to ${this.peerId} is full (${this.#queuedBytes} bytes waiting, limit ${this.#options.maxQueueBytes}); the peer is not keeping up`,
-        { details: { peer: this.peerId, queuedBytes: this.#queuedBytes } },
-      );
+      const why =
+        payload.byteLength > this.#options.maxQueueBytes
+          ? `a message of ${payload.byteLength} bytes does not fit the send queue to ${this.peerId} (maxQueueBytes ${this.#options.maxQueueBytes})`
+          : `the send queue to ${this.peerId} is full (${this.#queuedBytes} bytes waiting, limit ${this.#options.maxQueueBytes}); the peer is not keeping up`;
+      throw new CohortError('QUEUE_FULL', why, { details: { peer: this.peerId, queuedBytes: this.#queuedBytes } });
     }
     this.#queuedBytes += payload.byteLength;
     if (payload.byteLength <= this.#smallBytes) this.#small.push(payload);

@@ -194,9 +194,13 @@ describe.each([
     } catch (e) {
       error = e;
     }
-    expect(error).toMatchObject({ code: 'QUEUE_FULL' });
+    expect(error).toMatchObject({ code: 'QUEUE_FULL', message: expect.stringMatching(/is full .*not keeping up/) });
     expect(accepted).toBeLessThanOrEqual(10);
     expect(a.linkTo('b')!.queuedBytes).toBeLessThanOrEqual(1024 * 1024);
+    // A message larger than the whole queue says so, rather than blaming the peer.
+    expect(() => a.send('b', Buffer.alloc(2 * 1024 * 1024))).toThrow(
+      expect.objectContaining({ code: 'QUEUE_FULL', message: expect.stringMatching(/a message of 2097152 bytes does not fit the send queue to b/) }),
+    );
   });
 
   it('link manager — a message over maxFrameBytes is refused with FRAME_TOO_LARGE; smaller ones still go', async () => {
