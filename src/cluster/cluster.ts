@@ -196,19 +196,21 @@ export class Cluster {
   }
 
   /**
-   * Sends a message to a node, dialling it if needed.
+   * Sends a message to a node, dialling it if needed. Messages to one node with the same `lane`
+   * keep their order even when some are large; a large message may be overtaken by smaller ones
+   * on other lanes (or none), so it never holds up membership or unrelated calls.
    *
    * @throws CohortError `NOCONNECTION` (down, unknown or unreachable), `QUEUE_FULL`,
    *   `FRAME_TOO_LARGE`, `ENCODE_FAILED`.
    */
-  send(to: NodeId, type: string, body: unknown): void {
+  send(to: NodeId, type: string, body: unknown, lane?: number): void {
     if (this.#stopped) throw new CohortError('NODE_STOPPED', `node ${this.id} is stopped`);
     if (to === this.id) throw new CohortError('INVALID_ARGUMENT', 'a node does not send cluster messages to itself');
     const member = this.#membership.member(to);
     if (member !== undefined && (member.status === 'dead' || member.status === 'left')) {
       throw new CohortError('NOCONNECTION', `node ${to} is ${member.status === 'left' ? 'gone (it left)' : 'down'}`, { details: { node: to } });
     }
-    this.#links.send(to, this.#o.codec.encode(envelope(type, body)));
+    this.#links.send(to, this.#o.codec.encode(envelope(type, body)), lane);
   }
 
   /** Updates this node's meta; it travels with membership. */

@@ -3,8 +3,10 @@
  *
  * The runtime hands this layer everything that concerns a pid of another node (it is the
  * runtime's `Router`); this layer also serves the same requests from other nodes on the local
- * runtime. Everything rides the cluster's single authenticated link per node pair, so messages
- * from one process to another keep their order.
+ * runtime. Everything rides the cluster's single authenticated link per node pair, and everything
+ * addressed to one process (calls, casts, messages, stops, monitors, links and exit signals) goes
+ * on that process's lane of the link: it arrives in the order it was sent, even when a large
+ * message is among it, while a large message to one process does not hold up others.
  *
  * Guarantees:
  * - A remote call settles exactly once, with one of three outcomes: the reply; the callee threw
@@ -42,8 +44,11 @@ import { PROC, REQUEST_ID_AT, encode, encodeCall, encodeOk, isOk, readMessage, t
 /** What this layer needs of the cluster. */
 export interface RemoteCluster {
   readonly id: NodeId;
-  /** @throws CohortError `NOCONNECTION` (node down or unknown), `QUEUE_FULL`, ... */
-  send(to: NodeId, type: string, body: unknown): void;
+  /**
+   * Messages with the same `lane` keep their order even when some are large.
+   * @throws CohortError `NOCONNECTION` (node down or unknown), `QUEUE_FULL`, ...
+   */
+  send(to: NodeId, type: string, body: unknown, lane?: number): void;
   handle(type: string, fn: (from: NodeId, body: unknown) => void): Unsubscribe;
   /** Whether membership has the node up (alive or suspect). */
   isUp(node: NodeId): boolean;
@@ -145,7 +150,7 @@ export class RemoteProcesses implements Router {
   // Router: requests of local processes for processes of other nodes
 
   call(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined): Promise<unknown> {
-    return this.#request(target.node, 'call', target, encodeCall(0, target, timeoutMs, message, from), timeoutMs);
+    return this.#request(target.node, 'call', target, encodeCall(0, target, timeoutMs, message, from), timeoutMs, target.id);
   }
 
   cast(target: Pid, message: unknown): void {
@@ -157,7 +162,7 @@ export class RemoteProcesses implements Router {
   }
 
   async stop(target: Pid, reason: ExitReason, timeoutMs: number): Promise<void> {
-    await this.#request(target.node, 'stop', target, encode({ t: 'stop', i: 0, to: target, r: reason, ms: timeoutMs }), timeoutMs + STOP_GRACE_MS);
+    await this.#request(target.node, 'stop', target, encode({ t: 'stop', i: 0, to: target, r: reason, ms: timeoutMs }), timeoutMs + STOP_GRACE_MS, target.id);
   }
 
   /**
@@ -169,14 +174,14 @@ export class RemoteProcesses implements Router {
    */
   async spawn(node: NodeId, behavior: string, args: unknown, options: RemoteSpawnOptions): Promise<Pid> {
     const body: Request = { t: 'spawn', i: 0, b: behavior, a: args, ms: options.timeoutMs, n: options.name, g: options.global === true ? true : undefined, l: options.link };
-    const pid = await this.#request(node, 'spawn', behavior, encode(body), options.timeoutMs, options.link);
+    const pid = await this.#request(node, 'spawn', behavior, encode(body), options.timeoutMs, undefined, options.link);
     return pid as Pid;
   }
 
   monitor(target: Pid, ref: string, notify: MonitorTarget): void {
     this.#watches.set(ref, { target, notify });
     try {
-      this.#cluster.send(target.node, PROC, encode({ t: 'mon', ref, to: target }));
+      this.#cluster.send(target.node, PROC, encode({ t: 'mon', ref, to: target }), target.id);
     } catch (error) {
       // Fire after monitor() has returned its ref, as a local noproc does.
       queueMicrotask(() => this.#fire(ref, 'noconnection', reasonOf(error)));
@@ -194,7 +199,7 @@ export class RemoteProcesses implements Router {
   link(local: Pid, remote: Pid): void {
     this.#pairs(remote.node).set(pairKey(local, remote), { local, remote });
     try {
-      this.#cluster.send(remote.node, PROC, encode({ t: 'link', from: local, to: remote }));
+      this.#cluster.send(remote.node, PROC, encode({ t: 'link', from: local, to: remote }), remote.id);
     } catch (error) {
       queueMicrotask(() => this.#unlinkedByFailure(remote.node, local, remote, reasonOf(error)));
     }
@@ -202,12 +207,12 @@ export class RemoteProcesses implements Router {
 
   unlink(local: Pid, remote: Pid): void {
     this.#links.get(remote.node)?.delete(pairKey(local, remote));
-    this.#trySend(remote.node, { t: 'unlink', from: local, to: remote });
+    this.#trySend(remote.node, { t: 'unlink', from: local, to: remote }, remote.id);
   }
 
   exit(local: Pid, remote: Pid, exit: Exit): void {
     this.#links.get(remote.node)?.delete(pairKey(local, remote));
-    this.#trySend(remote.node, withMessage({ t: 'exit', from: local, to: remote, r: exit.reason }, exit.message));
+    this.#trySend(remote.node, withMessage({ t: 'exit', from: local, to: remote, r: exit.reason }, exit.message), remote.id);
   }
 
   whereis(name: string): Pid | undefined {
@@ -229,14 +234,14 @@ export class RemoteProcesses implements Router {
   // ---------------------------------------------------------------------------------------------
   // outgoing
 
-  /** Sends request tuple `wire` (numbered here, at `REQUEST_ID_AT`) and waits for its answer. */
-  #request(node: NodeId, kind: Request['t'], subject: Pid | string, wire: unknown[], timeoutMs: number, link?: Pid): Promise<unknown> {
+  /** Sends request tuple `wire` (numbered here, at `REQUEST_ID_AT`) on `lane` and waits for its answer. */
+  #request(node: NodeId, kind: Request['t'], subject: Pid | string, wire: unknown[], timeoutMs: number, lane: number | undefined, link?: Pid): Promise<unknown> {
     if (this.#closed) return Promise.reject(new CohortError('NODE_STOPPED', `node ${this.#self} is stopped`));
     const id = this.#nextId++;
     wire[REQUEST_ID_AT] = id;
     return new Promise<unknown>((resolve, reject) => {
       try {
-        this.#cluster.send(node, PROC, wire);
+        this.#cluster.send(node, PROC, wire, lane);
       } catch (error) {
         reject(unreachable(node, `the ${what(kind, subject, node)} was not sent`, error));
         return;
@@ -253,21 +258,21 @@ export class RemoteProcesses implements Router {
 
   #notice(node: NodeId, body: Notice, target: Pid): void {
     try {
-      this.#cluster.send(node, PROC, encode(body));
+      this.#cluster.send(node, PROC, encode(body), target.id);
     } catch (error) {
       const kind = body.t === 'cast' ? 'cast' : 'info';
       this.#runtime.dropped(target, kind, `node ${node} is not reachable: ${reasonOf(error)}`, error instanceof CohortError ? error : undefined);
     }
   }
 
-  #trySend(node: NodeId, body: RemoteMessage): void {
-    this.#sendQuietly(node, body.t, encode(body));
+  #trySend(node: NodeId, body: RemoteMessage, lane?: number): void {
+    this.#sendQuietly(node, body.t, encode(body), lane);
   }
 
   /** Sends a message tuple; one that cannot go out is logged (its sender handles the loss otherwise). */
-  #sendQuietly(node: NodeId, kind: RemoteMessage['t'], wire: unknown[]): void {
+  #sendQuietly(node: NodeId, kind: RemoteMessage['t'], wire: unknown[], lane?: number): void {
     try {
-      this.#cluster.send(node, PROC, wire);
+      this.#cluster.send(node, PROC, wire, lane);
     } catch (error) {
       this.#o.logger.debug('a remote process message was not sent', { node, kind, error: reasonOf(error) });
     }
@@ -331,7 +336,7 @@ export class RemoteProcesses implements Router {
         return;
       case 'link':
         if (this.#runtime.linkFromRemote(m.to, m.from)) this.#pairs(from).set(pairKey(m.to, m.from), { local: m.to, remote: m.from });
-        else this.#trySend(from, { t: 'exit', from: m.to, to: m.from, r: 'noproc', msg: `${formatPid(m.to)} was not alive when linked` });
+        else this.#trySend(from, { t: 'exit', from: m.to, to: m.from, r: 'noproc', msg: `${formatPid(m.to)} was not alive when linked` }, m.from.id);
         return;
       case 'unlink':
         this.#links.get(from)?.delete(pairKey(m.to, m.from));
@@ -410,12 +415,12 @@ export class RemoteProcesses implements Router {
     if (p === undefined || p.kind !== 'spawn') {
       // The caller gave up: the process nobody holds is stopped again.
       this.#o.logger.debug('stopping a remotely spawned process whose caller gave up', { pid: formatPid(pid) });
-      this.#trySend(from, { t: 'stop', i: this.#nextId++, to: pid, r: 'shutdown', ms: 5_000 });
+      this.#trySend(from, { t: 'stop', i: this.#nextId++, to: pid, r: 'shutdown', ms: 5_000 }, pid.id);
       return;
     }
     if (p.link !== undefined) {
       if (this.#runtime.linkFromRemote(p.link, pid)) this.#pairs(from).set(pairKey(p.link, pid), { local: p.link, remote: pid });
-      else this.#trySend(from, { t: 'exit', from: p.link, to: pid, r: 'noproc', msg: `${formatPid(p.link)} ended before the spawn finished` });
+      else this.#trySend(from, { t: 'exit', from: p.link, to: pid, r: 'noproc', msg: `${formatPid(p.link)} ended before the spawn finished` }, pid.id);
     }
     this.#take(id)?.resolve(pid);
   }
@@ -466,9 +471,9 @@ export class RemoteProcesses implements Router {
     this.#instances.set(node, instance);
     if (before !== undefined && before !== instance) this.#gone(node, `node ${node} restarted`);
     for (const [ref, watch] of this.#watches) {
-      if (watch.target.node === node) this.#trySend(node, { t: 'mon', ref, to: watch.target });
+      if (watch.target.node === node) this.#trySend(node, { t: 'mon', ref, to: watch.target }, watch.target.id);
     }
-    for (const pair of this.#links.get(node)?.values() ?? []) this.#trySend(node, { t: 'link', from: pair.local, to: pair.remote });
+    for (const pair of this.#links.get(node)?.values() ?? []) this.#trySend(node, { t: 'link', from: pair.local, to: pair.remote }, pair.remote.id);
   }
 
   /** `node` is down (or restarted): everything that depended on it ends with `noconnection`. */

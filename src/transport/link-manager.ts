@@ -31,7 +31,7 @@ import { Emitter, type Events } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { FrameStream } from './frame-stream.js';
 import { handshake, type SecretKeys } from './handshake.js';
-import { Link, type LinkClose } from './link.js';
+import { Link, type LinkClose, type Queued } from './link.js';
 import type { StreamAddress, StreamListener, StreamTransport } from './stream-transport.js';
 
 /** Refused handshakes from one host are logged as warnings at most this often. */
@@ -77,7 +77,7 @@ interface PeerState {
   /** Directions of handshakes in progress: true = outbound. */
   readonly handshaking: Set<{ readonly outbound: boolean }>;
   /** Messages waiting for the link. */
-  readonly pending: Uint8Array[];
+  readonly pending: Queued[];
   pendingBytes: number;
   dialing: Promise<void> | undefined;
   /** When the dial in progress started (clock time). */
@@ -152,15 +152,16 @@ export class LinkManager {
   }
 
   /**
-   * Sends a message, dialling the peer if there is no link yet.
+   * Sends a message, dialling the peer if there is no link yet. Messages sent with the same `lane`
+   * keep their order even when some are large (see `Link`).
    *
    * @throws CohortError `QUEUE_FULL`, `FRAME_TOO_LARGE`, `NOCONNECTION` (no address known, or closed).
    */
-  send(peer: string, payload: Uint8Array): void {
+  send(peer: string, payload: Uint8Array, lane?: number): void {
     if (this.#closed) throw new CohortError('NOCONNECTION', 'the transport is closed');
     const state = this.#state(peer);
     if (state.link !== undefined) {
-      state.link.send(payload);
+      state.link.send(payload, lane);
       return;
     }
     if (payload.byteLength > this.#o.maxFrameBytes) {
@@ -169,7 +170,7 @@ export class LinkManager {
     if (state.pendingBytes + payload.byteLength > this.#o.maxQueueBytes) {
       throw new CohortError('QUEUE_FULL', `the send queue to ${peer} is full while its link is being set up`, { details: { peer } });
     }
-    state.pending.push(payload);
+    state.pending.push({ payload, lane });
     state.pendingBytes += payload.byteLength;
     void this.connect(peer).catch(() => {
       // Reported through the `down` event.
@@ -436,7 +437,7 @@ export class LinkManager {
     // the other link carried messages) the peer may still be writing on it: retire it, and hold
     // back the new link's messages until the old one has delivered the last of the peer's, so
     // none is lost and their order holds.
-    let moved: Uint8Array[] = [];
+    let moved: Queued[] = [];
     let drained: Promise<void> = Promise.resolve();
     if (old !== undefined && !old.closed && sameInstance) {
       moved = old.retire();
@@ -447,9 +448,9 @@ export class LinkManager {
     }
     const pending = [...moved, ...state.pending.splice(0)];
     state.pendingBytes = 0;
-    for (const payload of pending) {
+    for (const { payload, lane } of pending) {
       try {
-        link.send(payload);
+        link.send(payload, lane);
       } catch (error) {
         this.#o.logger.warn('dropped a queued message', { peer, error: asError(error).message });
       }
@@ -500,7 +501,7 @@ export class LinkManager {
     if (close.reason === 'bye' && state.handshaking.size > 0) {
       const moved = link.takeQueued();
       state.pending.unshift(...moved);
-      for (const payload of moved) state.pendingBytes += payload.byteLength;
+      for (const q of moved) state.pendingBytes += q.payload.byteLength;
     }
     if (close.error !== undefined && close.reason === 'error') {
       this.#o.logger.info('link closed with an error', { peer, code: close.error.code, error: close.error.message });

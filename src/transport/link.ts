@@ -11,8 +11,10 @@
  * - Large messages do not hold up small ones: a message over `CHUNK_BYTES` is cut into chunks,
  *   and the writer sends every queued small message before each next chunk, so a probe or a small
  *   call waits for at most one chunk plus what the socket already holds (kept under
- *   `SOCKET_HIGH_WATER` bytes). Small messages may therefore overtake a large one sent before
- *   them; messages of the same kind (small, or large) keep their order.
+ *   `SOCKET_HIGH_WATER` bytes). A small message may therefore overtake a large one sent before it,
+ *   unless both were sent on the same ordering lane (`send(payload, lane)`): a small message whose
+ *   lane has a large one waiting goes after it. So messages of one lane keep their order, large or
+ *   small; messages of the same size class keep their order whatever their lanes.
  * - Writes honour backpressure; the send queue is bounded by `maxQueueBytes` and a send that would
  *   pass it fails at once with `QUEUE_FULL`, it never grows without bound.
  * - Small messages queued in the same turn are packed as records into as few frames as fit
@@ -75,10 +77,18 @@ export interface LinkClose {
   readonly unsent: number;
 }
 
+/** A message not yet written, with the ordering lane it was sent on. */
+export interface Queued {
+  readonly payload: Uint8Array;
+  readonly lane: number | undefined;
+}
+
+/** A message in the large queue: a large one (sent in chunks), or a small one held behind a large one of its lane. */
 interface Outgoing {
   readonly payload: Uint8Array;
   offset: number;
   readonly id: number;
+  readonly lane: number | undefined;
 }
 
 interface Incoming {
@@ -94,7 +104,11 @@ export class Link {
   readonly #cipher: FrameCipher | undefined;
   readonly #options: LinkOptions;
   readonly #small: Uint8Array[] = [];
+  /** The lane of each message in {@link #small}, index for index. */
+  readonly #smallLanes: (number | undefined)[] = [];
   readonly #large: Outgoing[] = [];
+  /** How many messages of each lane wait in {@link #large}. */
+  readonly #largeLanes = new Map<number, number>();
   readonly #partial = new Map<number, Incoming>();
   #queuedBytes = 0;
   #nextLargeId = 1;
@@ -166,12 +180,12 @@ export class Link {
   }
 
   /**
-   * Queues a message.
+   * Queues a message; messages with the same `lane` keep their order (see the header).
    *
    * @throws CohortError `NOCONNECTION` when the link is closed; `FRAME_TOO_LARGE` past
    *   `maxMessageBytes`; `QUEUE_FULL` when the queue would pass `maxQueueBytes`.
    */
-  send(payload: Uint8Array): void {
+  send(payload: Uint8Array, lane?: number): void {
     if (this.#closed !== undefined || this.#retired) {
       throw new CohortError('NOCONNECTION', `the link to ${this.peerId} is ${this.#retired ? 'retired' : 'closed'}`, { details: { peer: this.peerId } });
     }
@@ -191,8 +205,14 @@ export class Link {
       throw new CohortError('QUEUE_FULL', why, { details: { peer: this.peerId, queuedBytes: this.#queuedBytes } });
     }
     this.#queuedBytes += payload.byteLength;
-    if (payload.byteLength <= this.#smallBytes) this.#small.push(payload);
-    else this.#large.push({ payload, offset: 0, id: this.#nextLargeId++ });
+    const small = payload.byteLength <= this.#smallBytes;
+    if (small && (lane === undefined || !this.#largeLanes.has(lane))) {
+      this.#small.push(payload);
+      this.#smallLanes.push(lane);
+    } else {
+      this.#large.push({ payload, offset: 0, id: small ? 0 : this.#nextLargeId++, lane });
+      if (lane !== undefined) this.#largeLanes.set(lane, (this.#largeLanes.get(lane) ?? 0) + 1);
+    }
     this.#schedule();
   }
 
@@ -201,13 +221,15 @@ export class Link {
    * A large message cut short is taken whole: the peer drops the chunks it got when this link
    * closes, so it arrives once, over the link it is resent on.
    */
-  takeQueued(): Uint8Array[] {
-    const taken = this.#small.splice(0);
-    for (const p of taken) this.#queuedBytes -= p.byteLength;
+  takeQueued(): Queued[] {
+    const lanes = this.#smallLanes.splice(0);
+    const taken: Queued[] = this.#small.splice(0).map((payload, i) => ({ payload, lane: lanes[i] }));
+    for (const q of taken) this.#queuedBytes -= q.payload.byteLength;
     for (const large of this.#large.splice(0)) {
       this.#queuedBytes -= large.payload.byteLength - large.offset;
-      taken.push(large.payload);
+      taken.push({ payload: large.payload, lane: large.lane });
     }
+    this.#largeLanes.clear();
     return taken;
   }
 
@@ -217,7 +239,7 @@ export class Link {
    * sent before it retired its end too. The link closes (reason `bye`) when the peer's goodbye
    * arrives, so a message the peer wrote here before switching is not lost.
    */
-  retire(): Uint8Array[] {
+  retire(): Queued[] {
     const taken = this.takeQueued();
     if (this.#closed !== undefined || this.#retired) return taken;
     this.#retired = true;
@@ -239,7 +261,9 @@ export class Link {
     if (this.#closed !== undefined) return;
     const unsent = this.#pendingCount();
     this.#small.length = 0;
+    this.#smallLanes.length = 0;
     this.#large.length = 0;
+    this.#largeLanes.clear();
     this.#queuedBytes = 0;
     if (!this.#retired) {
       try {
@@ -269,6 +293,7 @@ export class Link {
       for (;;) {
         if (this.#small.length > 0) {
           const batch = this.#small.splice(0);
+          this.#smallLanes.length = 0;
           for (const payload of batch) this.#queuedBytes -= payload.byteLength;
           if (!this.#writeFrames(bundle(batch, this.#framePlaintext).map((plain) => this.#seal(plain)))) break;
           continue;
@@ -276,12 +301,16 @@ export class Link {
         const large = this.#large[0];
         if (large === undefined) return;
         if (this.#frames.stream.writableLength > SOCKET_HIGH_WATER) break;
-        const end = Math.min(large.offset + this.#chunkBytes, large.payload.byteLength);
+        const whole = large.payload.byteLength <= this.#smallBytes; // a small one held behind a large one of its lane
+        const end = whole ? large.payload.byteLength : Math.min(large.offset + this.#chunkBytes, large.payload.byteLength);
         const data = large.payload.subarray(large.offset, end);
-        const frame = large.offset === 0 ? chunkFirst(large.id, large.payload.byteLength, data) : chunk(large.id, data);
+        const frame = whole ? record(KIND_MESSAGE, data) : large.offset === 0 ? chunkFirst(large.id, large.payload.byteLength, data) : chunk(large.id, data);
         large.offset = end;
         this.#queuedBytes -= data.byteLength;
-        if (end === large.payload.byteLength) this.#large.shift();
+        if (end === large.payload.byteLength) {
+          this.#large.shift();
+          this.#release(large.lane);
+        }
         if (!this.#writeFrames([this.#seal(frame)])) break;
         // Let small messages queued meanwhile (in later microtasks) go before the next chunk.
         if (this.#large.length > 0) {
@@ -294,6 +323,14 @@ export class Link {
     } catch (error) {
       this.close(asLinkError(error));
     }
+  }
+
+  /** One message of `lane` left the large queue. */
+  #release(lane: number | undefined): void {
+    if (lane === undefined) return;
+    const left = (this.#largeLanes.get(lane) ?? 1) - 1;
+    if (left === 0) this.#largeLanes.delete(lane);
+    else this.#largeLanes.set(lane, left);
   }
 
   #writeFrames(frames: FramePayload[]): boolean {

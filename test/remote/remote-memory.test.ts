@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Pid } from '../../src/core/ids.js';
 import { CohortError } from '../../src/core/errors.js';
 import { Node, type DownEvent, type NodeEvents } from '../../src/node.js';
-import type { Behavior } from '../../src/process/behavior.js';
+import { defineBehavior, type Behavior } from '../../src/process/behavior.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
 import { eventually } from '../helpers/eventually.js';
 import { rejection } from '../helpers/errors.js';
@@ -113,6 +113,31 @@ describe('remote processes (memory transport)', () => {
     expect((await rejection(a!.call(ref, { type: 'get', key: 'x' }))).code).toBe('NOPROC');
     const older: Pid = { ...ref, incarnation: ref.incarnation - 1 };
     expect((await rejection(a!.call(older, { type: 'get', key: 'x' }))).code).toBe('NOPROC');
+  });
+
+  it('order — what is sent to one process arrives in order even around a large message, and a large message does not hold up another process', async () => {
+    const [a, b] = await pair();
+    const log: string[] = [];
+    const recorder = defineBehavior({
+      init: (name: string) => name,
+      handleCast: (msg: { text: string; pad?: string }, name: string) => {
+        log.push(`${name}: ${msg.text}`);
+        return name;
+      },
+      handleCall: (msg: { text: string }, name: string) => {
+        log.push(`${name}: ${msg.text}`);
+        return [log.length, name] as const;
+      },
+    });
+    const first = await b!.spawn(recorder, 'first');
+    const second = await b!.spawn(recorder, 'second');
+    a!.cast(first, { text: 'large', pad: 'x'.repeat(2 * 1024 * 1024) });
+    a!.cast(first, { text: 'small after it' });
+    a!.cast(second, { text: 'small to another process' });
+    await a!.call(first, { text: 'call after both' });
+    expect(log.filter((l) => l.startsWith('first'))).toEqual(['first: large', 'first: small after it', 'first: call after both']);
+    // The other process did not wait for the 2 MB message.
+    expect(log.indexOf('second: small to another process')).toBeLessThan(log.indexOf('first: large'));
   });
 
   it('call — TIMEOUT, and the callee skips a call whose caller gave up before it was dequeued', async () => {
