@@ -37,11 +37,12 @@ export interface ClusterPort {
   readonly clock: Clock;
   readonly logger: Logger;
   /**
-   * Sends a message of `type` to a node. Messages from one node to another arrive in order or not
-   * at all (a lost link loses what was in flight; an `up` event follows when it comes back).
+   * Sends a message of `type` to a node. Messages from one node to another with the same `lane`
+   * arrive in order, large or small, or not at all (a lost link loses what was in flight; an `up`
+   * event follows when it comes back). Without a lane a small message may overtake a large one.
    * @throws CohortError `NOCONNECTION` and other send failures; services catch and log them.
    */
-  send(to: NodeId, type: string, body: unknown): void;
+  send(to: NodeId, type: string, body: unknown, lane?: number): void;
   /** Registers the handler of a message type; `from` is the authenticated sender. */
   handle(type: string, fn: (from: NodeId, body: unknown) => void): Unsubscribe;
   /** The peers that are up now (this node excluded). */
@@ -67,15 +68,21 @@ export interface Channel<M extends { readonly type: string }> {
   broadcast(message: M): void;
 }
 
+/** The lane of each channel's message type; lanes only order a sender's own messages, so numbering them per process is enough. */
+const channelLanes = new Map<string, number>();
+
 /**
- * Sends of message type `type` over `port`. A failed send is logged as a warning on `log`
- * (naming `what`, e.g. `registry`) and otherwise dropped: the services repair lost messages with
- * the snapshots they exchange when a peer comes up again.
+ * Sends of message type `type` over `port`, all on one lane: they arrive in the order sent, a
+ * large snapshot included. A failed send is logged as a warning on `log` (naming `what`, e.g.
+ * `registry`) and otherwise dropped: the services repair lost messages with the snapshots they
+ * exchange when a peer comes up again.
  */
 export function channel<M extends { readonly type: string }>(port: ClusterPort, type: string, log: Logger, what: string): Channel<M> {
+  let lane = channelLanes.get(type);
+  if (lane === undefined) channelLanes.set(type, (lane = -1 - channelLanes.size));
   const send = (to: NodeId, message: M): void => {
     try {
-      port.send(to, type, message);
+      port.send(to, type, message, lane);
     } catch (error) {
       log.warn(`could not send a ${what} message`, { to, type: message.type, error: String(error) });
     }
