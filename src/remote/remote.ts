@@ -84,8 +84,6 @@ export interface RemoteSpawnOptions {
 interface Pending {
   readonly node: NodeId;
   readonly kind: Request['t'];
-  /** What the request is about, for its errors: the pid called or stopped, or the behavior spawned. */
-  readonly subject: Pid | string;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly timer: { cancel(): void };
@@ -234,7 +232,10 @@ export class RemoteProcesses implements Router {
   // ---------------------------------------------------------------------------------------------
   // outgoing
 
-  /** Sends request tuple `wire` (numbered here, at `REQUEST_ID_AT`) on `lane` and waits for its answer. */
+  /**
+   * Sends request tuple `wire` (numbered here, at `REQUEST_ID_AT`) on `lane` and waits for its
+   * answer; `subject` (the pid called or stopped, or the behavior spawned) names it in errors.
+   */
   #request(node: NodeId, kind: Request['t'], subject: Pid | string, wire: unknown[], timeoutMs: number, lane: number | undefined, link?: Pid): Promise<unknown> {
     if (this.#closed) return Promise.reject(new CohortError('NODE_STOPPED', `node ${this.#self} is stopped`));
     const id = this.#nextId++;
@@ -252,7 +253,7 @@ export class RemoteProcesses implements Router {
           details: { node, timeoutMs },
         }));
       });
-      this.#pending.set(id, link === undefined ? { node, kind, subject, resolve, reject, timer } : { node, kind, subject, resolve, reject, timer, link });
+      this.#pending.set(id, link === undefined ? { node, kind, resolve, reject, timer } : { node, kind, resolve, reject, timer, link });
     });
   }
 
