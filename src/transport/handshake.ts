@@ -14,8 +14,11 @@
  *    initiator's proof. Proofs are compared in constant time. A replayed message 1 gets a fresh
  *    responder ephemeral and nonce, so the replayer can neither decrypt message 2 nor forge the
  *    third frame.
- * 3. The result is the peer's identity and, when encrypting, a frame cipher with per-direction
- *    keys and counter nonces.
+ *    Each identity also carries the sender's frame limit (`maxFrameBytes`), so neither side
+ *    writes a frame the other would refuse; a peer that does not send one (an older version) is
+ *    taken to accept what this node does.
+ * 3. The result is the peer's identity and frame limit and, when encrypting, a frame cipher with
+ *    per-direction keys and counter nonces.
  *
  * The handshake knows identities as opaque strings; `validatePeer` lets the caller refuse one.
  */
