@@ -52,8 +52,6 @@ export class Deadlines {
   #size = 0;
   #timer: Timer | undefined;
   #armedAt = Infinity;
-  /** Nothing is pending, and the armed timer (if any) no longer keeps the process alive. */
-  #idle = false;
 
   constructor(clock: Clock, options: DeadlinesOptions = {}) {
     this.#clock = clock;
@@ -77,10 +75,8 @@ export class Deadlines {
     bucket.add(deadline);
     this.#size++;
     if (key < this.#armedAt) this.#arm();
-    if (this.#idle) {
-      this.#idle = false;
-      if (this.#keepAlive) this.#timer?.keepAlive?.(true);
-    }
+    // The first pending deadline: a timer kept armed while idle (see `#rest`) holds the process again.
+    if (this.#size === 1 && this.#keepAlive) this.#timer?.keepAlive?.(true);
     return deadline;
   }
 
@@ -111,7 +107,6 @@ export class Deadlines {
       this.#disarm();
       return;
     }
-    this.#idle = true;
     if (this.#keepAlive) this.#timer.keepAlive(false);
   }
 
@@ -123,7 +118,6 @@ export class Deadlines {
     this.#disarm();
     if (next === undefined) return;
     this.#armedAt = next;
-    this.#idle = false;
     this.#timer = this.#clock.setTimeout(() => this.#fire(), next - this.#clock.now(), { keepAlive: this.#keepAlive });
   }
 
@@ -131,13 +125,11 @@ export class Deadlines {
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#armedAt = Infinity;
-    this.#idle = false;
   }
 
   #fire(): void {
     this.#timer = undefined;
     this.#armedAt = Infinity;
-    this.#idle = false;
     const now = this.#clock.now();
     while (this.#heap.length > 0 && this.#heap[0]! <= now) {
       const key = pop(this.#heap)!;
