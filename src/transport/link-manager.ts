@@ -458,11 +458,13 @@ export class LinkManager {
     this.#emitter.emit('up', { peer, instance, outbound: link.outbound });
     // Last: frames that arrived with the end of the handshake are handled now, after `up` (and
     // after the link it replaces has delivered the peer's last messages).
-    const listen = () => {
-      if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
-    };
-    if (old === undefined || !sameInstance) listen();
-    else void drained.then(listen);
+    if (old === undefined || !sameInstance) this.#listen(peer, link);
+    else void drained.then(() => this.#listen(peer, link));
+  }
+
+  /** Starts delivering what arrives on `link` (frames that came early first), unless it has closed. */
+  #listen(peer: string, link: Link): void {
+    if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
   }
 
   /**
@@ -476,7 +478,7 @@ export class LinkManager {
     this.#o.logger.debug('a link finished its handshake after the preferred one was up; retiring it', { peer, outbound: link.outbound });
     link.retire();
     void this.#drain(peer, link);
-    if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
+    this.#listen(peer, link);
   }
 
   /** Resolves once a retired link has closed; closes it if the peer's goodbye does not come in time. */
