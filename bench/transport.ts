@@ -42,7 +42,7 @@ function manager(id: string, mode: Mode, peers: Map<string, { host: string; port
 
 async function echoMain(mode: Mode): Promise<void> {
   const echo = manager('echo', mode, new Map());
-  echo.events.on('message', ({ peer, payload }) => echo.send(peer, payload));
+  echo.onMessage((peer, buffer, start, end) => echo.send(peer, buffer.subarray(start, end)));
   const address = await echo.listen({ host: '127.0.0.1', port: 0 });
   process.send?.({ port: address.port });
   process.on('disconnect', () => void echo.close().then(() => process.exit(0)));
@@ -78,7 +78,7 @@ async function start(mode: Mode): Promise<Subject> {
     const client = manager('client', mode, new Map([['echo', { host: '127.0.0.1', port }]]));
     await client.listen({ host: '127.0.0.1', port: 0 });
     let waiting: (() => void)[] = [];
-    client.events.on('message', () => waiting.shift()?.());
+    client.onMessage(() => waiting.shift()?.());
     const call = () =>
       new Promise<void>((resolve) => {
         waiting.push(resolve);

@@ -22,7 +22,7 @@ import { CohortError, isCohortError } from '../core/errors.js';
 import { Emitter, type Events, type Unsubscribe } from '../core/events.js';
 import { parseNodeId, type NodeId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { Codec } from '../codec/codec.js';
+import { rangeDecoder, type Codec } from '../codec/codec.js';
 import { envelope, envelopeType, type WireEnvelope } from '../codec/envelope.js';
 import type { SecretKeys } from '../transport/handshake.js';
 import { LinkManager } from '../transport/link-manager.js';
@@ -106,12 +106,14 @@ export class Cluster {
   readonly #identified = new Map<string, NodeId>();
   #stopped = false;
   #joined = false;
+  readonly #decodeRange: (buffer: Buffer, start: number, end: number) => unknown;
 
   private constructor(o: ClusterOptions, links: LinkManager, id: NodeId) {
     this.#o = o;
     this.#links = links;
     this.id = id;
     this.#timers = new TimerSet(o.clock);
+    this.#decodeRange = rangeDecoder(o.codec);
     this.#emitter = new Emitter<ClusterEvents>((error, type) => o.logger.warn('cluster event listener threw', { type, error: String(error) }));
     this.events = this.#emitter;
     this.#discoveryBackoff = new Backoff({ baseMs: 200, maxMs: Math.max(200, o.discoveryIntervalMs), jitter: 'full', random: o.random });
@@ -263,7 +265,7 @@ export class Cluster {
         this.#discoveryBackoff.reset();
       }
     });
-    this.#links.events.on('message', ({ peer, payload }) => this.#receive(peer, payload));
+    this.#links.onMessage((peer, buffer, start, end) => this.#receive(peer, buffer, start, end));
     this.#links.events.on('up', ({ peer, instance }) => this.#emitter.emit('linkUp', { node: peer, instance }));
     this.#links.events.on('down', ({ peer, unsent }) => {
       this.#emitter.emit('linkDown', { node: peer, unsent });
@@ -271,11 +273,11 @@ export class Cluster {
     });
   }
 
-  #receive(from: NodeId, payload: Uint8Array): void {
+  #receive(from: NodeId, buffer: Buffer, start: number, end: number): void {
     let type: string;
     let body: unknown;
     try {
-      const value = this.#o.codec.decode(payload);
+      const value = this.#decodeRange(buffer, start, end);
       type = envelopeType(value);
       body = (value as WireEnvelope)[2];
     } catch (error) {

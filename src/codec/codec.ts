@@ -28,4 +28,18 @@ export interface Codec {
   encode(value: unknown): Uint8Array;
   /** Decodes exactly one value from `bytes`; throws `DECODE_FAILED` for anything malformed. */
   decode(bytes: Uint8Array): unknown;
+  /**
+   * Optional, for speed: decodes exactly one value from the bytes of `buffer` from `start` to
+   * `end`, as `decode(buffer.subarray(start, end))` would, without making that view. A node reads
+   * every incoming message this way when the codec has it. `buffer` belongs to the caller, who
+   * lets the codec cache data on the object (msgpackr keeps a `DataView` there).
+   */
+  decodeRange?(buffer: Buffer, start: number, end: number): unknown;
+}
+
+/** `codec.decodeRange`, or the same through `decode` and a view for a codec without it. */
+export function rangeDecoder(codec: Codec): (buffer: Buffer, start: number, end: number) => unknown {
+  const decodeRange = codec.decodeRange;
+  if (decodeRange !== undefined) return (buffer, start, end) => decodeRange.call(codec, buffer, start, end);
+  return (buffer, start, end) => codec.decode(buffer.subarray(start, end));
 }

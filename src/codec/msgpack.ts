@@ -121,6 +121,21 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   const recordPackr = new Packr(packrOptions(copyBuffers, true));
   const recordUnpackr = new Unpackr(packrOptions(copyBuffers, true));
 
+  /** Decodes the one value in `buffer` from `start` to `end`. */
+  const unpackRange = (buffer: Buffer, start: number, end: number): unknown => {
+    try {
+      if (start === end) throw new Error('no bytes to decode');
+      return buffer[start] === RECORDS_MARK ? recordUnpackr.unpack(buffer, { start: start + 1, end }) : plainUnpackr.unpack(buffer, { start, end });
+    } catch (error) {
+      throw new CohortError(
+        'DECODE_FAILED',
+        `cannot decode ${end - start} bytes as msgpack: ${quote(error)}; expected exactly one ` +
+          'complete value written by a cohort msgpack codec',
+        { cause: error },
+      );
+    }
+  };
+
   return Object.freeze({
     name: 'msgpack',
     encode(value: unknown): Uint8Array {
@@ -148,16 +163,13 @@ export function msgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       // A fresh Buffer view (no copy): msgpackr caches a DataView on the object it reads, which
       // must not land on the caller's object, and a Buffer makes `bin` data decode as a Buffer.
       const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      try {
-        return view[0] === RECORDS_MARK ? recordUnpackr.unpack(view.subarray(1)) : plainUnpackr.unpack(view);
-      } catch (error) {
-        throw new CohortError(
-          'DECODE_FAILED',
-          `cannot decode ${bytes.byteLength} bytes as msgpack: ${quote(error)}; expected exactly one ` +
-            'complete value written by a cohort msgpack codec',
-          { cause: error },
-        );
+      return unpackRange(view, 0, view.length);
+    },
+    decodeRange(buffer: Buffer, start: number, end: number): unknown {
+      if (!Buffer.isBuffer(buffer) || !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > buffer.length) {
+        throw new CohortError('DECODE_FAILED', `msgpack decodeRange expected a Buffer and a range within it, got ${describe(buffer)} from ${start} to ${end}`);
       }
+      return unpackRange(buffer, start, end);
     },
   });
 }

@@ -32,6 +32,12 @@ import type { Logger } from '../core/logger.js';
 import { FrameStream } from './frame-stream.js';
 import { handshake, type SecretKeys } from './handshake.js';
 import { Link, type LinkClose, type Queued } from './link.js';
+
+/**
+ * Takes one message from `peer`: the bytes of `buffer` from `start` to `end` (see the link's
+ * `MessageSink`: read them before returning, or copy them).
+ */
+export type PeerMessageSink = (peer: string, buffer: Buffer, start: number, end: number) => void;
 import type { StreamAddress, StreamListener, StreamTransport } from './stream-transport.js';
 
 /** Refused handshakes from one host are logged as warnings at most this often. */
@@ -65,8 +71,6 @@ export interface LinkEvents {
   up: { readonly peer: string; readonly instance: string; readonly outbound: boolean };
   /** The link to a peer is gone (and no other is being set up). */
   down: { readonly peer: string; readonly error: CohortError | undefined; readonly unsent: number };
-  /** A message from a peer. */
-  message: { readonly peer: string; readonly payload: Uint8Array };
   /** A stream failed its handshake. */
   refused: { readonly remote: string; readonly error: CohortError };
 }
@@ -101,6 +105,7 @@ export class LinkManager {
   readonly #refusalLogged = new Map<string, number>();
   #listener: StreamListener | undefined;
   #localId: string;
+  #sink: PeerMessageSink = () => {};
   #closed = false;
   readonly #timers: TimerSet;
 
@@ -110,6 +115,14 @@ export class LinkManager {
     this.#timers = new TimerSet(options.clock);
     this.#emitter = new Emitter<LinkEvents>((error, type) => options.logger.warn('link listener threw', { type, error: String(error) }));
     this.events = this.#emitter;
+  }
+
+  /**
+   * Where messages from every peer go (one sink, set by the owner before the first link comes
+   * up). A sink that throws is logged; the link and the other messages are not affected.
+   */
+  onMessage(sink: PeerMessageSink): void {
+    this.#sink = sink;
   }
 
   /** This side's identity. */
@@ -464,7 +477,14 @@ export class LinkManager {
 
   /** Starts delivering what arrives on `link` (frames that came early first), unless it has closed. */
   #listen(peer: string, link: Link): void {
-    if (!link.closed) link.onMessage((payload) => this.#emitter.emit('message', { peer, payload }));
+    if (link.closed) return;
+    link.onMessage((buffer, start, end) => {
+      try {
+        this.#sink(peer, buffer, start, end);
+      } catch (error) {
+        this.#o.logger.warn('the message sink threw', { peer, error: asError(error).message });
+      }
+    });
   }
 
   /**

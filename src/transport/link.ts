@@ -68,6 +68,13 @@ export interface LinkOptions {
   readonly maxQueueBytes: number;
 }
 
+/**
+ * Takes one incoming message: the bytes of `buffer` from `start` to `end`. The buffer is the
+ * link's own (a received frame, which may hold other messages too); a sink reads the message from
+ * it before returning, or copies it, and may cache data on the buffer object.
+ */
+export type MessageSink = (buffer: Buffer, start: number, end: number) => void;
+
 /** Why a link closed. */
 export interface LinkClose {
   /** `error` carries what broke it; `bye` means the peer closed it on purpose. */
@@ -116,7 +123,7 @@ export class Link {
   #waitingDrain = false;
   #retired = false;
   #closed: LinkClose | undefined;
-  #onMessage: (payload: Uint8Array) => void = () => {};
+  #onMessage: MessageSink = () => {};
   readonly #onClose: ((close: LinkClose) => void)[] = [];
   #bytesOut = 0;
   #bytesIn = 0;
@@ -154,7 +161,7 @@ export class Link {
   }
 
   /** Where incoming messages go. Set once, right after the handshake. */
-  onMessage(fn: (payload: Uint8Array) => void): void {
+  onMessage(fn: MessageSink): void {
     this.#onMessage = fn;
     this.#frames.pipeTo((frame) => this.#receive(frame));
   }
@@ -369,15 +376,14 @@ export class Link {
       const start = at + RECORD_HEADER;
       if (length > view.length - start) throw new CohortError('PROTOCOL_ERROR', 'a record runs past the end of its frame');
       at = start + length;
-      this.#record(kind, view.subarray(start, at));
+      if (kind === KIND_MESSAGE) this.#onMessage(view, start, at);
+      else this.#record(kind, view.subarray(start, at));
     }
   }
 
+  /** A record other than a whole message. */
   #record(kind: number, body: Buffer): void {
     switch (kind) {
-      case KIND_MESSAGE:
-        this.#deliver(body);
-        return;
       case KIND_CHUNK_FIRST: {
         if (body.length < 8) throw new CohortError('PROTOCOL_ERROR', 'truncated chunk header from the peer');
         const id = body.readUInt32BE(0);
@@ -418,12 +424,8 @@ export class Link {
     entry.filled += data.length;
     if (entry.filled === entry.buffer.length) {
       this.#partial.delete(id);
-      this.#deliver(entry.buffer);
+      this.#onMessage(entry.buffer, 0, entry.buffer.length);
     }
-  }
-
-  #deliver(payload: Uint8Array): void {
-    this.#onMessage(payload);
   }
 
   #finish(close: LinkClose): void {

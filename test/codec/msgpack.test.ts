@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { rangeDecoder } from '../../src/codec/codec.js';
+import { jsonCodec } from '../../src/codec/json.js';
 import { msgpackCodec } from '../../src/codec/msgpack.js';
 
 const msgpack = msgpackCodec();
@@ -291,6 +293,66 @@ describe('msgpack codec', () => {
       const view = framed.subarray(2, 2 + encoded.byteLength);
       expect(msgpack.decode(view)).toEqual({ hello: 'world' });
       expect(Object.keys(view).filter((k) => !/^\d+$/.test(k))).toEqual([]);
+    });
+  });
+
+  describe('decodeRange', () => {
+    /** `encoded` with random bytes before and after it, and where it starts. */
+    const embedded = (encoded: Uint8Array, before: Uint8Array, after: Uint8Array) => ({
+      buffer: Buffer.concat([before, encoded, after]),
+      start: before.byteLength,
+      end: before.byteLength + encoded.byteLength,
+    });
+
+    it('msgpack — decodes a value among other bytes exactly as decode does it alone, in both forms', () => {
+      fc.assert(
+        fc.property(wireValue, fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), (value, before, after) => {
+          const encoded = msgpack.encode(value);
+          const { buffer, start, end } = embedded(encoded, before, after);
+          const diff = difference(msgpack.decodeRange!(buffer, start, end), msgpack.decode(encoded), { signedZero: true });
+          if (diff !== undefined) throw new Error(diff);
+        }),
+        { numRuns: 300 },
+      );
+      // Both forms, one after the other in one buffer.
+      const plain = msgpack.encode({ a: [1, 'b'] });
+      const records = msgpack.encode(new Map([['k', 1]]));
+      const both = Buffer.concat([plain, records]);
+      expect(msgpack.decodeRange!(both, 0, plain.byteLength)).toEqual({ a: [1, 'b'] });
+      expect(msgpack.decodeRange!(both, plain.byteLength, both.length)).toEqual(new Map([['k', 1]]));
+    });
+
+    it('msgpack — a value cut short by the end of its range throws DECODE_FAILED, even when the buffer goes on', () => {
+      fc.assert(
+        fc.property(wireValue, fc.nat(), (value, cut) => {
+          const encoded = msgpack.encode(value);
+          const buffer = Buffer.concat([encoded, Buffer.alloc(64, 0xc0)]);
+          const at = cut % encoded.byteLength;
+          expect(catchCohort(() => msgpack.decodeRange!(buffer, 0, at)).code).toBe('DECODE_FAILED');
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('msgpack — a range outside the buffer, or not a Buffer, throws DECODE_FAILED that says what was expected', () => {
+      const buffer = Buffer.from(msgpack.encode([1, 2]));
+      for (const [start, end] of [[-1, 2], [0, buffer.length + 1], [2, 1], [0.5, 2]] as const) {
+        const error = catchCohort(() => msgpack.decodeRange!(buffer, start, end));
+        expect(error.code).toBe('DECODE_FAILED');
+        expect(error.message).toMatch(/a range within it/);
+      }
+      expect(catchCohort(() => msgpack.decodeRange!(new Uint8Array(buffer) as Buffer, 0, buffer.length)).code).toBe('DECODE_FAILED');
+      expect(msgpack.decodeRange!(buffer, 0, buffer.length)).toEqual([1, 2]);
+    });
+
+    it('rangeDecoder — uses decodeRange when the codec has it, and decode on a view when not', () => {
+      const json = jsonCodec();
+      const encoded = json.encode({ a: 1 });
+      const { buffer, start, end } = embedded(encoded, Buffer.from('xx'), Buffer.from('yy'));
+      expect(rangeDecoder(json)(buffer, start, end)).toEqual({ a: 1 });
+      const packed = msgpack.encode({ a: 1 });
+      const inMsgpack = embedded(packed, Buffer.from([0xc0]), Buffer.from([0xc0]));
+      expect(rangeDecoder(msgpack)(inMsgpack.buffer, inMsgpack.start, inMsgpack.end)).toEqual({ a: 1 });
     });
   });
 

@@ -43,10 +43,15 @@ export class Book {
   }
 }
 
+/** Hands each message a manager receives to `fn`, as a view of its bytes. */
+export function onMessages(manager: LinkManager, fn: (peer: string, payload: Buffer) => void): void {
+  manager.onMessage((peer, buffer, start, end) => fn(peer, buffer.subarray(start, end)));
+}
+
 /** Collects messages a manager receives, as text. */
 export function inbox(manager: LinkManager): { from: string; text: string }[] {
   const got: { from: string; text: string }[] = [];
-  manager.events.on('message', (m) => got.push({ from: m.peer, text: Buffer.from(m.payload).toString('utf8') }));
+  onMessages(manager, (from, payload) => got.push({ from, text: payload.toString('utf8') }));
   return got;
 }
 

@@ -8,7 +8,7 @@ import type { StreamTransport } from '../../src/transport/stream-transport.js';
 import { tcpTransport } from '../../src/transport/tcp.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
 import { eventually } from '../helpers/eventually.js';
-import { Book, SECRET, gated, inbox, recording, tampering } from './helpers.js';
+import { Book, SECRET, gated, inbox, onMessages, recording, tampering } from './helpers.js';
 
 const book = new Book();
 afterEach(() => book.close());
@@ -238,10 +238,10 @@ describe('link manager — large messages do not hold up small ones', () => {
     await a.connect('b');
     const order: string[] = [];
     const smallLatency: number[] = [];
-    b.events.on('message', (m) => {
-      if (m.payload.byteLength > 1000) order.push('large');
+    onMessages(b, (_peer, payload) => {
+      if (payload.byteLength > 1000) order.push('large');
       else {
-        const sentAt = Number(Buffer.from(m.payload).toString('utf8'));
+        const sentAt = Number(payload.toString('utf8'));
         smallLatency.push(performance.now() - sentAt);
         order.push('small');
       }

@@ -4,7 +4,7 @@ import { FrameCipher } from '../../src/transport/crypto/index.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
 import { eventually } from '../helpers/eventually.js';
-import { Book, SECRET } from './helpers.js';
+import { Book, SECRET, onMessages } from './helpers.js';
 
 const book = new Book();
 afterEach(async () => {
@@ -14,9 +14,9 @@ afterEach(async () => {
 
 /** `rounds` sequential request/response calls from a to b (b answers "re:" + the request). */
 async function pingPong(a: LinkManager, b: LinkManager, rounds: number): Promise<string[]> {
-  b.events.on('message', ({ peer, payload }) => b.send(peer, Buffer.concat([Buffer.from('re:'), payload])));
+  onMessages(b, (peer, payload) => b.send(peer, Buffer.concat([Buffer.from('re:'), payload])));
   const replies: string[] = [];
-  a.events.on('message', ({ payload }) => replies.push(Buffer.from(payload).toString()));
+  onMessages(a, (_peer, payload) => replies.push(payload.toString()));
   for (let i = 0; i < rounds; i++) {
     a.send('b', Buffer.from(`q${i}`));
     await eventually(() => replies.length === i + 1, 5_000);
@@ -62,7 +62,7 @@ describe('link — frame limits (property)', () => {
           let closed = 0;
           for (const m of [a, b]) m.events.on('down', () => closed++);
           const got: Buffer[] = [];
-          b.events.on('message', ({ payload }) => got.push(Buffer.from(payload)));
+          onMessages(b, (_peer, payload) => got.push(Buffer.from(payload)));
           await a.connect('b');
           // Sizes from 0 to the smaller limit, the limit itself included, sent in one turn on one lane.
           const max = Math.min(limitA, limitB);
@@ -86,7 +86,7 @@ describe('link — ordering lanes', () => {
     const a = await book.manager('a', streams, { secret: SECRET });
     const b = await book.manager('b', streams, { secret: SECRET });
     const got: string[] = [];
-    b.events.on('message', ({ payload }) => got.push(payload.byteLength > 1000 ? `large ${payload[0]}` : Buffer.from(payload).toString()));
+    onMessages(b, (_peer, payload) => got.push(payload.byteLength > 1000 ? `large ${payload[0]}` : payload.toString()));
     await a.connect('b');
     a.send('b', Buffer.alloc(4 * 1024 * 1024, 1), 1);
     a.send('b', Buffer.from('small on lane 1'), 1);
