@@ -110,9 +110,15 @@ export class Link {
   readonly #frames: FrameStream;
   readonly #cipher: FrameCipher | undefined;
   readonly #options: LinkOptions;
-  readonly #small: Uint8Array[] = [];
+  /**
+   * Small messages waiting, in `#small[0]` to `#small[#smallCount - 1]`. The arrays are kept
+   * between batches (emptied slot by slot, never shrunk), so queueing a burst allocates nothing
+   * once they have grown to the size of a burst.
+   */
+  readonly #small: (Uint8Array | undefined)[] = [];
   /** The lane of each message in {@link #small}, index for index. */
   readonly #smallLanes: (number | undefined)[] = [];
+  #smallCount = 0;
   readonly #large: Outgoing[] = [];
   /** How many messages of each lane wait in {@link #large}. */
   readonly #largeLanes = new Map<number, number>();
@@ -214,8 +220,9 @@ export class Link {
     this.#queuedBytes += payload.byteLength;
     const small = payload.byteLength <= this.#smallBytes;
     if (small && (lane === undefined || !this.#largeLanes.has(lane))) {
-      this.#small.push(payload);
-      this.#smallLanes.push(lane);
+      this.#small[this.#smallCount] = payload;
+      this.#smallLanes[this.#smallCount] = lane;
+      this.#smallCount++;
     } else {
       this.#large.push({ payload, offset: 0, id: small ? 0 : this.#nextLargeId++, lane });
       if (lane !== undefined) this.#largeLanes.set(lane, (this.#largeLanes.get(lane) ?? 0) + 1);
@@ -229,9 +236,13 @@ export class Link {
    * closes, so it arrives once, over the link it is resent on.
    */
   takeQueued(): Queued[] {
-    const lanes = this.#smallLanes.splice(0);
-    const taken: Queued[] = this.#small.splice(0).map((payload, i) => ({ payload, lane: lanes[i] }));
-    for (const q of taken) this.#queuedBytes -= q.payload.byteLength;
+    const taken: Queued[] = [];
+    for (let i = 0; i < this.#smallCount; i++) {
+      const payload = this.#small[i]!;
+      this.#queuedBytes -= payload.byteLength;
+      taken.push({ payload, lane: this.#smallLanes[i] });
+    }
+    this.#clearSmall();
     for (const large of this.#large.splice(0)) {
       this.#queuedBytes -= large.payload.byteLength - large.offset;
       taken.push({ payload: large.payload, lane: large.lane });
@@ -267,8 +278,7 @@ export class Link {
   close(error?: CohortError): void {
     if (this.#closed !== undefined) return;
     const unsent = this.#pendingCount();
-    this.#small.length = 0;
-    this.#smallLanes.length = 0;
+    this.#clearSmall();
     this.#large.length = 0;
     this.#largeLanes.clear();
     this.#queuedBytes = 0;
@@ -284,7 +294,13 @@ export class Link {
   }
 
   #pendingCount(): number {
-    return this.#small.length + this.#large.length;
+    return this.#smallCount + this.#large.length;
+  }
+
+  /** Empties the small queue, letting go of the messages but keeping the arrays' room. */
+  #clearSmall(): void {
+    this.#small.fill(undefined, 0, this.#smallCount);
+    this.#smallCount = 0;
   }
 
   #schedule(): void {
@@ -298,11 +314,11 @@ export class Link {
     if (this.#closed !== undefined || this.#retired) return;
     try {
       for (;;) {
-        if (this.#small.length > 0) {
-          const batch = this.#small.splice(0);
-          this.#smallLanes.length = 0;
-          for (const payload of batch) this.#queuedBytes -= payload.byteLength;
-          if (!this.#writeFrames(bundle(batch, this.#framePlaintext).map((plain) => this.#seal(plain)))) break;
+        if (this.#smallCount > 0) {
+          const frames = bundle(this.#small, this.#smallCount, this.#framePlaintext);
+          for (let i = 0; i < this.#smallCount; i++) this.#queuedBytes -= this.#small[i]!.byteLength;
+          this.#clearSmall();
+          if (!this.#writeFrames(frames.map((plain) => this.#seal(plain)))) break;
           continue;
         }
         const large = this.#large[0];
@@ -449,8 +465,8 @@ function record(kind: number, body: Uint8Array, prefix?: Buffer): Buffer {
   return out;
 }
 
-/** Packs small messages into as few frames of at most `limit` bytes as fit, in order, each record written in place. */
-function bundle(payloads: readonly Uint8Array[], limit: number): Buffer[] {
+/** Packs the first `count` of `payloads` into as few frames of at most `limit` bytes as fit, in order, each record written in place. */
+function bundle(payloads: readonly (Uint8Array | undefined)[], count: number, limit: number): Buffer[] {
   const frames: Buffer[] = [];
   let first = 0;
   let size = 0;
@@ -469,12 +485,12 @@ function bundle(payloads: readonly Uint8Array[], limit: number): Buffer[] {
     first = end;
     size = 0;
   };
-  for (let i = 0; i < payloads.length; i++) {
+  for (let i = 0; i < count; i++) {
     const need = RECORD_HEADER + payloads[i]!.byteLength;
     if (size + need > limit) flush(i);
     size += need;
   }
-  flush(payloads.length);
+  flush(count);
   return frames;
 }
 
