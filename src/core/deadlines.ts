@@ -17,14 +17,28 @@
  */
 import type { Clock, Timer } from './clock.js';
 
+/** The deadlines that fall due in one millisecond, in the order they were added (a linked list through the deadlines). */
+interface Bucket {
+  readonly key: number;
+  head: Deadline | undefined;
+  tail: Deadline | undefined;
+  /**
+   * Out of the table (firing, cleared, or emptied by cancels): its list is no longer changed, and
+   * a deadline cancelled in it is only skipped.
+   */
+  detached: boolean;
+}
+
 /** One pending deadline; `cancel()` withdraws it. */
 export class Deadline implements Timer {
-  /** @internal */ readonly bucket: number;
+  /** @internal */ readonly bucket: Bucket;
   /** @internal */ fn: (() => void) | undefined;
+  /** @internal */ prev: Deadline | undefined = undefined;
+  /** @internal */ next: Deadline | undefined = undefined;
   readonly #owner: Deadlines;
 
   /** @internal Use {@link Deadlines.add}. */
-  constructor(owner: Deadlines, bucket: number, fn: () => void) {
+  constructor(owner: Deadlines, bucket: Bucket, fn: () => void) {
     this.#owner = owner;
     this.bucket = bucket;
     this.fn = fn;
@@ -46,7 +60,9 @@ export class Deadlines {
   readonly #clock: Clock;
   readonly #keepAlive: boolean;
   /** Pending deadlines by bucket (the millisecond they fall due, rounded up). */
-  readonly #buckets = new Map<number, Set<Deadline>>();
+  readonly #buckets = new Map<number, Bucket>();
+  /** The bucket added to last: deadlines added in a burst share it without a table lookup. */
+  #last: Bucket | undefined;
   /** Bucket keys, a min-heap; keys of emptied buckets are skipped lazily. */
   readonly #heap: number[] = [];
   #size = 0;
@@ -66,13 +82,20 @@ export class Deadlines {
   /** Runs `fn` once, `ms` milliseconds from now (never earlier), unless cancelled first. */
   add(ms: number, fn: () => void): Deadline {
     const key = Math.ceil(this.#clock.now() + (ms > 0 ? ms : 0));
-    let bucket = this.#buckets.get(key);
+    let bucket = this.#last !== undefined && this.#last.key === key && !this.#last.detached ? this.#last : this.#buckets.get(key);
     if (bucket === undefined) {
-      this.#buckets.set(key, (bucket = new Set()));
+      bucket = { key, head: undefined, tail: undefined, detached: false };
+      this.#buckets.set(key, bucket);
       push(this.#heap, key);
     }
-    const deadline = new Deadline(this, key, fn);
-    bucket.add(deadline);
+    this.#last = bucket;
+    const deadline = new Deadline(this, bucket, fn);
+    if (bucket.tail === undefined) bucket.head = deadline;
+    else {
+      bucket.tail.next = deadline;
+      deadline.prev = bucket.tail;
+    }
+    bucket.tail = deadline;
     this.#size++;
     if (key < this.#armedAt) this.#arm();
     // The first pending deadline: a timer kept armed while idle (see `#rest`) holds the process again.
@@ -82,8 +105,12 @@ export class Deadlines {
 
   /** Cancels every pending deadline. */
   clear(): void {
-    for (const bucket of this.#buckets.values()) for (const d of bucket) d.fn = undefined;
+    for (const bucket of this.#buckets.values()) {
+      for (let d = bucket.head; d !== undefined; d = d.next) d.fn = undefined;
+      bucket.detached = true;
+    }
     this.#buckets.clear();
+    this.#last = undefined;
     this.#heap.length = 0;
     this.#size = 0;
     this.#disarm();
@@ -92,9 +119,20 @@ export class Deadlines {
   /** @internal Called by `Deadline.cancel`. */
   remove(deadline: Deadline): void {
     this.#size--;
-    // The bucket is gone when it is firing right now: its entries are skipped once cancelled.
-    const bucket = this.#buckets.get(deadline.bucket);
-    if (bucket !== undefined && bucket.delete(deadline) && bucket.size === 0) this.#buckets.delete(deadline.bucket);
+    // A detached bucket (e.g. firing right now) is left as it is: its entries are skipped once cancelled.
+    const bucket = deadline.bucket;
+    if (!bucket.detached) {
+      const { prev, next } = deadline;
+      if (prev === undefined) bucket.head = next;
+      else prev.next = next;
+      if (next === undefined) bucket.tail = prev;
+      else next.prev = prev;
+      deadline.prev = deadline.next = undefined;
+      if (bucket.head === undefined) {
+        this.#buckets.delete(bucket.key);
+        bucket.detached = true;
+      }
+    }
     if (this.#size === 0) {
       this.#heap.length = 0;
       this.#rest();
@@ -136,7 +174,8 @@ export class Deadlines {
       const bucket = this.#buckets.get(key);
       if (bucket === undefined) continue;
       this.#buckets.delete(key);
-      for (const d of bucket) {
+      bucket.detached = true;
+      for (let d = bucket.head; d !== undefined; d = d.next) {
         const fn = d.fn;
         if (fn === undefined) continue;
         d.fn = undefined;
