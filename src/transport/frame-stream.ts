@@ -100,6 +100,28 @@ export class FrameStream {
     return this.stream.write(out);
   }
 
+  /**
+   * Writes frames built in place, in one write: each buffer starts with `FRAME_HEADER_BYTES` left
+   * free, where its length prefix is written here, followed by its payload. Unlike `writeMany`,
+   * this copies nothing when there is one frame.
+   *
+   * @throws CohortError `FRAME_TOO_LARGE` if a payload is longer than `maxFrameBytes`; nothing is
+   *   written then.
+   */
+  writeInPlace(frames: readonly Buffer[]): boolean {
+    if (this.closed) return false;
+    for (const frame of frames) {
+      const length = frame.length - FRAME_HEADER_BYTES;
+      if (length > this.maxFrameBytes) {
+        throw new CohortError('FRAME_TOO_LARGE', `payload is ${length} bytes; expected at most maxFrameBytes = ${this.maxFrameBytes}`, {
+          details: { length, maxFrameBytes: this.maxFrameBytes },
+        });
+      }
+    }
+    for (const frame of frames) frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
+    return this.stream.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  }
+
   /** Waits for the next frame (handshake use). Rejects when the stream closes first. */
   read(): Promise<Uint8Array> {
     const early = this.#early.shift();

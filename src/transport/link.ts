@@ -34,6 +34,7 @@
  */
 import { CohortError, isCohortError } from '../core/errors.js';
 import { FRAME_OVERHEAD_BYTES, MAX_PLAINTEXT_BYTES, type FrameCipher } from './crypto/index.js';
+import { FRAME_HEADER_BYTES } from '../codec/framing.js';
 import { payloadBytes, type FramePayload, type FrameStream } from './frame-stream.js';
 
 const KIND_MESSAGE = 0x20;
@@ -306,8 +307,10 @@ export class Link {
   #schedule(): void {
     if (this.#scheduled || this.#waitingDrain || this.#retired || this.#closed !== undefined) return;
     this.#scheduled = true;
-    queueMicrotask(() => this.#pump());
+    queueMicrotask(this.#pumpTask);
   }
+
+  readonly #pumpTask = (): void => this.#pump();
 
   #pump(): void {
     this.#scheduled = false;
@@ -315,10 +318,12 @@ export class Link {
     try {
       for (;;) {
         if (this.#smallCount > 0) {
-          const frames = bundle(this.#small, this.#smallCount, this.#framePlaintext);
+          // Plain frames are built with room for their length prefix, and go out without another copy.
+          const cipher = this.#cipher;
+          const frames = bundle(this.#small, this.#smallCount, this.#framePlaintext, cipher === undefined ? FRAME_HEADER_BYTES : 0);
           for (let i = 0; i < this.#smallCount; i++) this.#queuedBytes -= this.#small[i]!.byteLength;
           this.#clearSmall();
-          if (!this.#writeFrames(frames.map((plain) => this.#seal(plain)))) break;
+          if (!(cipher === undefined ? this.#writeInPlace(frames) : this.#writeFrames(frames.map((plain) => cipher.sealParts(plain))))) break;
           continue;
         }
         const large = this.#large[0];
@@ -362,6 +367,12 @@ export class Link {
     // The frames are handed to the socket: set up the next seal and open now, off the next message's path.
     this.#cipher?.prepare();
     return more;
+  }
+
+  /** Writes frames that start with room for their length prefix (see `FrameStream.writeInPlace`). */
+  #writeInPlace(frames: Buffer[]): boolean {
+    for (const f of frames) this.#bytesOut += f.length;
+    return this.#frames.writeInPlace(frames);
   }
 
   /** The frame for `plain`: itself, or when encrypting its ciphertext and tag (written back to back). */
@@ -465,15 +476,18 @@ function record(kind: number, body: Uint8Array, prefix?: Buffer): Buffer {
   return out;
 }
 
-/** Packs the first `count` of `payloads` into as few frames of at most `limit` bytes as fit, in order, each record written in place. */
-function bundle(payloads: readonly (Uint8Array | undefined)[], count: number, limit: number): Buffer[] {
+/**
+ * Packs the first `count` of `payloads` into as few frames of at most `limit` bytes as fit, in
+ * order, each record written in place after `headroom` bytes left free at the start of its frame.
+ */
+function bundle(payloads: readonly (Uint8Array | undefined)[], count: number, limit: number, headroom: number): Buffer[] {
   const frames: Buffer[] = [];
   let first = 0;
   let size = 0;
   const flush = (end: number) => {
     if (end === first) return;
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
+    const out = Buffer.allocUnsafe(headroom + size);
+    let at = headroom;
     for (let i = first; i < end; i++) {
       const payload = payloads[i]!;
       out[at] = KIND_MESSAGE;

@@ -41,6 +41,22 @@ describe('frame stream', () => {
     expect(decode(written)).toEqual(['1234567890']);
   });
 
+  it('frame stream — frames built in place get their length prefix and go out in one write, one frame without a copy', () => {
+    const { frames, written } = recorded(10);
+    /** A frame with room for its prefix (filled with junk, which must be overwritten) and then `text`. */
+    const inPlace = (text: string) => Buffer.concat([Buffer.from([9, 9, 9, 9]), bytes(text)]);
+    const one = inPlace('single');
+    frames.writeInPlace([one]);
+    expect(written[0]).toBe(one);
+    frames.writeInPlace([inPlace('a'), inPlace(''), inPlace('1234567890')]);
+    expect(written).toHaveLength(2);
+    expect(decode(written)).toEqual(['single', 'a', '', '1234567890']);
+    const error = thrown(() => frames.writeInPlace([inPlace('ok'), inPlace('12345678901')]));
+    expect(error.code).toBe('FRAME_TOO_LARGE');
+    expect(error.message).toMatch(/11 bytes; expected at most maxFrameBytes = 10/);
+    expect(written).toHaveLength(2);
+  });
+
   it('frame stream — payloadBytes counts a whole payload or the sum of its parts', () => {
     expect(payloadBytes(bytes('abc'))).toBe(3);
     expect(payloadBytes([bytes('ab'), bytes(''), bytes('cde')])).toBe(5);
