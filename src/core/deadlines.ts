@@ -16,6 +16,7 @@
  * Not here: repeating timers, or precision below one millisecond.
  */
 import type { Clock, Timer } from './clock.js';
+import { CohortError } from './errors.js';
 
 /** The deadlines that fall due in one millisecond, in the order they were added (a linked list through the deadlines). */
 interface Bucket {
@@ -29,25 +30,49 @@ interface Bucket {
   detached: boolean;
 }
 
-/** One pending deadline; `cancel()` withdraws it. */
+/**
+ * One deadline; `cancel()` withdraws it. `Deadlines.add` makes one that runs a function. An owner
+ * that keeps a record per waiting request can instead make that record a subclass, with `expire`
+ * saying what happens, and start it with `Deadlines.start`: one object per request, no closure.
+ */
 export class Deadline implements Timer {
-  /** @internal */ readonly bucket: Bucket;
-  /** @internal */ fn: (() => void) | undefined;
+  /** @internal Set by `Deadlines.start`; the deadline is pending while it is set. */ owner: Deadlines | undefined = undefined;
+  /** @internal */ bucket: Bucket | undefined = undefined;
   /** @internal */ prev: Deadline | undefined = undefined;
   /** @internal */ next: Deadline | undefined = undefined;
-  readonly #owner: Deadlines;
 
-  /** @internal Use {@link Deadlines.add}. */
-  constructor(owner: Deadlines, bucket: Bucket, fn: () => void) {
-    this.#owner = owner;
-    this.bucket = bucket;
-    this.fn = fn;
+  /** Whether it was started and has neither fired nor been cancelled. */
+  get pending(): boolean {
+    return this.owner !== undefined;
   }
 
   cancel(): void {
-    if (this.fn === undefined) return;
-    this.fn = undefined;
-    this.#owner.remove(this);
+    const owner = this.owner;
+    if (owner === undefined) return;
+    this.owner = undefined;
+    owner.remove(this);
+  }
+
+  /** Runs when the deadline passes (once, and never after `cancel`). */
+  protected expire(): void {}
+
+  /** @internal Called by the owner when the deadline passes. */
+  fire(): void {
+    this.expire();
+  }
+}
+
+/** A deadline that runs a function. */
+class CallbackDeadline extends Deadline {
+  readonly #fn: () => void;
+
+  constructor(fn: () => void) {
+    super();
+    this.#fn = fn;
+  }
+
+  protected override expire(): void {
+    this.#fn();
   }
 }
 
@@ -81,6 +106,17 @@ export class Deadlines {
 
   /** Runs `fn` once, `ms` milliseconds from now (never earlier), unless cancelled first. */
   add(ms: number, fn: () => void): Deadline {
+    return this.start(ms, new CallbackDeadline(fn));
+  }
+
+  /**
+   * Starts `deadline`: its `expire` runs once, `ms` milliseconds from now (never earlier), unless
+   * it is cancelled first. Returns it.
+   *
+   * @throws CohortError `INVALID_ARGUMENT` when it was started before.
+   */
+  start<D extends Deadline>(ms: number, deadline: D): D {
+    if (deadline.bucket !== undefined) throw new CohortError('INVALID_ARGUMENT', 'a deadline can be started only once');
     const key = Math.ceil(this.#clock.now() + (ms > 0 ? ms : 0));
     let bucket = this.#last !== undefined && this.#last.key === key && !this.#last.detached ? this.#last : this.#buckets.get(key);
     if (bucket === undefined) {
@@ -89,7 +125,8 @@ export class Deadlines {
       push(this.#heap, key);
     }
     this.#last = bucket;
-    const deadline = new Deadline(this, bucket, fn);
+    deadline.owner = this;
+    deadline.bucket = bucket;
     if (bucket.tail === undefined) bucket.head = deadline;
     else {
       bucket.tail.next = deadline;
@@ -106,7 +143,7 @@ export class Deadlines {
   /** Cancels every pending deadline. */
   clear(): void {
     for (const bucket of this.#buckets.values()) {
-      for (let d = bucket.head; d !== undefined; d = d.next) d.fn = undefined;
+      for (let d = bucket.head; d !== undefined; d = d.next) d.owner = undefined;
       bucket.detached = true;
     }
     this.#buckets.clear();
@@ -120,7 +157,7 @@ export class Deadlines {
   remove(deadline: Deadline): void {
     this.#size--;
     // A detached bucket (e.g. firing right now) is left as it is: its entries are skipped once cancelled.
-    const bucket = deadline.bucket;
+    const bucket = deadline.bucket!;
     if (!bucket.detached) {
       const { prev, next } = deadline;
       if (prev === undefined) bucket.head = next;
@@ -176,11 +213,10 @@ export class Deadlines {
       this.#buckets.delete(key);
       bucket.detached = true;
       for (let d = bucket.head; d !== undefined; d = d.next) {
-        const fn = d.fn;
-        if (fn === undefined) continue;
-        d.fn = undefined;
+        if (d.owner === undefined) continue;
+        d.owner = undefined;
         this.#size--;
-        fn();
+        d.fire();
       }
     }
     if (this.#size === 0) this.#heap.length = 0;

@@ -22,7 +22,7 @@
  */
 import { CohortError, describe } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import { Deadlines } from '../core/deadlines.js';
+import { Deadline, Deadlines } from '../core/deadlines.js';
 import { Emitter, type Events } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { formatPid, isPid, makePid, pidKey, type NodeId, type Pid } from '../core/ids.js';
@@ -71,11 +71,22 @@ export interface RuntimeOptions {
 /** How a call is answered: `ok` with the reply, or not with the error. */
 export type CallDone = (ok: boolean, value: unknown) => void;
 
-interface PendingCall {
-  /** The process that owes the reply. */
-  readonly cell: ProcessCell;
-  readonly done: CallDone;
-  readonly timer: { cancel(): void };
+/** A call waiting for its reply, and its deadline in one object (see `Deadline`). */
+class PendingCall extends Deadline {
+  constructor(
+    readonly tag: number,
+    /** The process that owes the reply. */
+    readonly cell: ProcessCell,
+    readonly timeoutMs: number,
+    readonly done: CallDone,
+    readonly onTimeout: (p: PendingCall) => void,
+  ) {
+    super();
+  }
+
+  protected override expire(): void {
+    this.onTimeout(this);
+  }
 }
 
 const NAME_MAX = 255;
@@ -251,19 +262,21 @@ export class ProcessRuntime implements CellHost {
 
   #enqueueCall(cell: ProcessCell, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone): void {
     const tag = this.#nextTag++;
-    const timer = this.#deadlines.add(timeoutMs, () => {
-      if (!this.#pending.delete(tag)) return;
-      cell.owed.delete(tag);
-      done(
-        false,
-        new CohortError('TIMEOUT', `call to ${formatPid(cell.pid)} got no reply within ${timeoutMs} ms; it may or may not have been handled`, {
-          details: { pid: cell.pid, timeoutMs },
-        }),
-      );
-    });
-    this.#pending.set(tag, { cell, done, timer });
+    this.#pending.set(tag, this.#deadlines.start(timeoutMs, new PendingCall(tag, cell, timeoutMs, done, this.#timedOut)));
     cell.deliver({ kind: 'call', message, from: { pid: from, tag } });
   }
+
+  /** A call got no reply in time. */
+  readonly #timedOut = (p: PendingCall): void => {
+    if (!this.#pending.delete(p.tag)) return;
+    p.cell.owed.delete(p.tag);
+    p.done(
+      false,
+      new CohortError('TIMEOUT', `call to ${formatPid(p.cell.pid)} got no reply within ${p.timeoutMs} ms; it may or may not have been handled`, {
+        details: { pid: p.cell.pid, timeoutMs: p.timeoutMs },
+      }),
+    );
+  };
 
   /** Casts to a process. A cast to a process that is gone is dropped and reported as `dropped`. */
   cast(target: Pid | string, message: unknown): void {
@@ -434,7 +447,7 @@ export class ProcessRuntime implements CellHost {
     for (const cell of [...this.#cells.values()].reverse()) cell.kill({ reason: 'shutdown', message: 'node stopped' });
     for (const [tag, pending] of this.#pending) {
       this.#pending.delete(tag);
-      pending.timer.cancel();
+      pending.cancel();
       pending.done(false, new CohortError('NODE_STOPPED', 'the node stopped before the call was answered'));
     }
   }
@@ -451,7 +464,7 @@ export class ProcessRuntime implements CellHost {
     if (pending === undefined) return;
     this.#pending.delete(tag);
     pending.cell.owed.delete(tag);
-    pending.timer.cancel();
+    pending.cancel();
     pending.done(ok, value);
   }
 

@@ -30,7 +30,7 @@
  * Not here: global names (the registry resolves them for `whereis`) and services.
  */
 import type { Clock } from '../core/clock.js';
-import { Deadlines } from '../core/deadlines.js';
+import { Deadline, Deadlines } from '../core/deadlines.js';
 import { CohortError, toWireError, unreachable, type WireError } from '../core/errors.js';
 import type { Events, Unsubscribe } from '../core/events.js';
 import { formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
@@ -81,14 +81,30 @@ export interface RemoteSpawnOptions {
   readonly timeoutMs: number;
 }
 
-interface Pending {
-  readonly node: NodeId;
-  readonly kind: Request['t'];
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-  readonly timer: { cancel(): void };
-  /** For a spawn with `link`: the local pid to link the new process to. */
-  readonly link?: Pid;
+/**
+ * A request waiting for its answer, and its deadline in one object (nothing else is kept per
+ * request while it waits: at many calls in flight, what waits is what the garbage collector copies).
+ */
+class Pending extends Deadline {
+  constructor(
+    readonly id: number,
+    readonly node: NodeId,
+    readonly kind: Request['t'],
+    /** The pid called or stopped, or the behavior spawned: names the request in errors. */
+    readonly subject: Pid | string,
+    readonly timeoutMs: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+    /** For a spawn with `link`: the local pid to link the new process to. */
+    readonly link: Pid | undefined,
+    readonly onTimeout: (p: Pending) => void,
+  ) {
+    super();
+  }
+
+  protected override expire(): void {
+    this.onTimeout(this);
+  }
 }
 
 interface Watch {
@@ -224,7 +240,7 @@ export class RemoteProcesses implements Router {
     for (const off of this.#unsubscribe) off();
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);
-      p.timer.cancel();
+      p.cancel();
       p.reject(new CohortError('NODE_STOPPED', 'the node stopped before the other node answered'));
     }
   }
@@ -240,22 +256,26 @@ export class RemoteProcesses implements Router {
     if (this.#closed) return Promise.reject(new CohortError('NODE_STOPPED', `node ${this.#self} is stopped`));
     const id = this.#nextId++;
     wire[REQUEST_ID_AT] = id;
+    try {
+      this.#cluster.send(node, PROC, wire, lane);
+    } catch (error) {
+      return Promise.reject(unreachable(node, `the ${what(kind, subject, node)} was not sent`, error));
+    }
     return new Promise<unknown>((resolve, reject) => {
-      try {
-        this.#cluster.send(node, PROC, wire, lane);
-      } catch (error) {
-        reject(unreachable(node, `the ${what(kind, subject, node)} was not sent`, error));
-        return;
-      }
-      const timer = this.#deadlines.add(timeoutMs, () => {
-        if (!this.#pending.delete(id)) return;
-        reject(new CohortError('TIMEOUT', `${what(kind, subject, node)} got no answer within ${timeoutMs} ms; it may or may not have been handled`, {
-          details: { node, timeoutMs },
-        }));
-      });
-      this.#pending.set(id, link === undefined ? { node, kind, resolve, reject, timer } : { node, kind, resolve, reject, timer, link });
+      const pending = new Pending(id, node, kind, subject, timeoutMs, resolve, reject, link, this.#timedOut);
+      this.#pending.set(id, this.#deadlines.start(timeoutMs, pending));
     });
   }
+
+  /** A request got no answer in time. */
+  readonly #timedOut = (p: Pending): void => {
+    if (!this.#pending.delete(p.id)) return;
+    p.reject(
+      new CohortError('TIMEOUT', `${what(p.kind, p.subject, p.node)} got no answer within ${p.timeoutMs} ms; it may or may not have been handled`, {
+        details: { node: p.node, timeoutMs: p.timeoutMs },
+      }),
+    );
+  };
 
   #notice(node: NodeId, body: Notice, target: Pid): void {
     try {
@@ -384,7 +404,7 @@ export class RemoteProcesses implements Router {
     const p = this.#pending.get(id);
     if (p === undefined) return undefined;
     this.#pending.delete(id);
-    p.timer.cancel();
+    p.cancel();
     return p;
   }
 
@@ -495,7 +515,7 @@ export class RemoteProcesses implements Router {
     for (const [id, p] of this.#pending) {
       if (p.node !== node) continue;
       this.#pending.delete(id);
-      p.timer.cancel();
+      p.cancel();
       p.reject(new CohortError('NOCONNECTION', `${why}; the ${p.kind} may or may not have been handled`, { details: { node } }));
     }
   }

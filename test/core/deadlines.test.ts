@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ManualClock, type Clock } from '../../src/core/clock.js';
-import { Deadlines } from '../../src/core/deadlines.js';
+import { Deadline, Deadlines } from '../../src/core/deadlines.js';
+import { thrown } from '../helpers/errors.js';
 
 describe('deadlines', () => {
   it('deadlines — fire at their time, never early, in order of time then of adding', async () => {
@@ -19,6 +20,39 @@ describe('deadlines', () => {
     expect(fired).toEqual(['b50']);
     await clock.advance(1);
     expect(fired).toEqual(['b50', 'a100', 'c100']);
+    expect(d.size).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('deadlines — a subclass started with start() expires once, in order with the others, never after cancel, and cannot be started twice', async () => {
+    const clock = new ManualClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    class Request extends Deadline {
+      constructor(readonly name: string) {
+        super();
+      }
+      protected override expire(): void {
+        fired.push(this.name);
+      }
+    }
+    const a = d.start(20, new Request('a'));
+    d.add(20, () => fired.push('fn'));
+    const b = d.start(20, new Request('b'));
+    const c = d.start(10, new Request('c'));
+    expect([a.pending, b.pending, c.pending, d.size]).toEqual([true, true, true, 4]);
+    b.cancel();
+    expect(b.pending).toBe(false);
+    expect(thrown(() => d.start(5, b)).code).toBe('INVALID_ARGUMENT');
+    expect(thrown(() => d.start(5, a)).code).toBe('INVALID_ARGUMENT');
+    await clock.advance(10);
+    expect(fired).toEqual(['c']);
+    expect(c.pending).toBe(false);
+    await clock.advance(10);
+    expect(fired).toEqual(['c', 'a', 'fn']);
+    a.cancel();
+    await clock.advance(100);
+    expect(fired).toEqual(['c', 'a', 'fn']);
     expect(d.size).toBe(0);
     expect(clock.pending()).toBe(0);
   });
