@@ -43,6 +43,10 @@ export interface CellHost {
 /** The lifecycle of a cell. */
 export type CellStatus = 'starting' | 'running' | 'stopping' | 'dead';
 
+/**
+ * A process that has handled this many messages in one go and still has more waiting lets the
+ * event loop run (I/O, timers, other work) before it goes on.
+ */
 const YIELD_EVERY = 256;
 
 export class ProcessCell {
@@ -137,7 +141,9 @@ export class ProcessCell {
         if (entry === undefined) break;
         const pending = this.#handle(entry);
         if (pending !== undefined) await pending;
-        if (++handled % YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
+        // Only when more waits: yielding with an empty mailbox would only delay the end of the loop
+        // (and keep the messages just handled alive across the next garbage collection).
+        if (++handled % YIELD_EVERY === 0 && this.mailbox.size > 0) await new Promise<void>((r) => setImmediate(r));
       }
     } catch (error) {
       if (this.status === 'running') await this.#crash(error);

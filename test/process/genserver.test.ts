@@ -414,6 +414,44 @@ describe('genserver — names', () => {
   });
 });
 
+describe('genserver — sharing the event loop', () => {
+  /**
+   * Casts `count` messages to a process that counts them, then `late` more from a microtask that
+   * runs after the process's first turn; returns how many it had handled when an immediate
+   * scheduled after the first casts ran (and checks that it handles them all in the end).
+   */
+  async function handledBeforeImmediate(count: number, late = 0): Promise<number> {
+    let handled = 0;
+    const b = defineBehavior({
+      init: () => 0,
+      handleCast: (_m: { type: 'tick' }, s: number) => {
+        handled++;
+        return s;
+      },
+      handleCall: (_m: { type: 'count' }, s: number) => [handled, s] as const,
+    });
+    const node = await start();
+    const ref = await node.spawn(b, undefined);
+    for (let i = 0; i < count; i++) node.cast(ref, { type: 'tick' });
+    queueMicrotask(() => {
+      for (let i = 0; i < late; i++) node.cast(ref, { type: 'tick' });
+    });
+    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(handled)));
+    expect(await node.call(ref, { type: 'count' })).toBe(count + late);
+    return seen;
+  }
+
+  it('a process with more than 256 messages waiting lets the event loop run after each 256, and handles them all', async () => {
+    expect(await handledBeforeImmediate(600)).toBe(256);
+    expect(await handledBeforeImmediate(257)).toBe(256);
+  });
+
+  it('a process that has handled 256 with nothing more waiting ends its turn: a message that comes next is handled at once', async () => {
+    expect(await handledBeforeImmediate(256, 1)).toBe(257);
+    expect(await handledBeforeImmediate(100, 1)).toBe(101);
+  });
+});
+
 describe('genserver — throughput sanity', () => {
   it('10,000 casts then a call: every cast is applied, in order', async () => {
     const b = defineBehavior({
