@@ -23,6 +23,7 @@
 import { CohortError, describe } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { Deadline, Deadlines } from '../core/deadlines.js';
+import { IdTable } from '../core/id-table.js';
 import { Emitter, type Events } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { formatPid, isPid, makePid, pidKey, type NodeId, type Pid } from '../core/ids.js';
@@ -104,7 +105,7 @@ export class ProcessRuntime implements CellHost {
 
   readonly #cells = new Map<number, ProcessCell>();
   readonly #names = new Map<string, ProcessCell>();
-  readonly #pending = new Map<number, PendingCall>();
+  readonly #pending = new IdTable<PendingCall>();
   /** The deadlines of waiting calls; they keep a script alive until the calls settle. */
   readonly #deadlines: Deadlines;
   /** Every live monitor: ref → the ids of the watched cell and, for process monitors, the watcher. */

@@ -31,6 +31,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { Deadline, Deadlines } from '../core/deadlines.js';
+import { IdTable } from '../core/id-table.js';
 import { CohortError, toWireError, unreachable, type WireError } from '../core/errors.js';
 import type { Events, Unsubscribe } from '../core/events.js';
 import { formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
@@ -125,7 +126,7 @@ export class RemoteProcesses implements Router {
   readonly #cluster: RemoteCluster;
   readonly #runtime: ProcessRuntime;
   readonly #self: NodeId;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new IdTable<Pending>();
   /** Monitors held by local watchers on processes of other nodes: ref → target. */
   readonly #watches = new Map<string, Watch>();
   /** Monitors other nodes hold on local processes: node → their ref → the local monitor's ref. */
