@@ -244,12 +244,13 @@ export class AeadOpener {
 }
 
 /**
- * The bytes of a buffer node:crypto returned, as a plain `Uint8Array`. Node hands back buffers of
- * their own; copy only if one ever comes as a view into a larger (pooled) one.
+ * The bytes of a buffer node:crypto returned, owning their memory. Node hands back buffers of
+ * their own, returned as they are (no new view: the frame path takes them as Buffers); copy only
+ * if one ever comes as a view into a larger (pooled) one.
  */
 function owned(bytes: Buffer): Uint8Array {
   const whole = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
-  return whole ? new Uint8Array(bytes.buffer, 0, bytes.byteLength) : copyBytes(bytes);
+  return whole ? bytes : copyBytes(bytes);
 }
 
 /** ChaCha20-Poly1305 (RFC 8439) encryption: returns ciphertext followed by the 16-byte tag. */
