@@ -33,12 +33,13 @@ import { FrameStream } from './frame-stream.js';
 import { handshake, type SecretKeys } from './handshake.js';
 import { Link, type LinkClose, type Queued } from './link.js';
 
+import type { StreamAddress, StreamListener, StreamTransport } from './stream-transport.js';
+
 /**
  * Takes one message from `peer`: the bytes of `buffer` from `start` to `end` (see the link's
  * `MessageSink`: read them before returning, or copy them).
  */
 export type PeerMessageSink = (peer: string, buffer: Buffer, start: number, end: number) => void;
-import type { StreamAddress, StreamListener, StreamTransport } from './stream-transport.js';
 
 /** Refused handshakes from one host are logged as warnings at most this often. */
 const REFUSAL_LOG_INTERVAL_MS = 10_000;

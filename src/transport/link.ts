@@ -54,6 +54,8 @@ const CHUNK_FIRST_HEADER = 8;
 export const SOCKET_HIGH_WATER = 128 * 1024;
 /** The smallest frame limit a link works with: a first chunk record with one byte, sealed. */
 const MIN_FRAME_BYTES = RECORD_HEADER + CHUNK_FIRST_HEADER + 1 + FRAME_OVERHEAD_BYTES;
+/** The most slots the small-message queue keeps between batches (a larger burst's room is let go). */
+const SMALL_ROOM = 4096;
 /** How many large messages may be arriving at once on one link. */
 const MAX_PARTIAL_MESSAGES = 64;
 
@@ -113,8 +115,8 @@ export class Link {
   readonly #options: LinkOptions;
   /**
    * Small messages waiting, in `#small[0]` to `#small[#smallCount - 1]`. The arrays are kept
-   * between batches (emptied slot by slot, never shrunk), so queueing a burst allocates nothing
-   * once they have grown to the size of a burst.
+   * between batches (emptied slot by slot), so queueing a burst allocates nothing once they have
+   * grown to the size of a burst; past `SMALL_ROOM` slots they are let go after the burst.
    */
   readonly #small: (Uint8Array | undefined)[] = [];
   /** The lane of each message in {@link #small}, index for index. */
@@ -298,9 +300,13 @@ export class Link {
     return this.#smallCount + this.#large.length;
   }
 
-  /** Empties the small queue, letting go of the messages but keeping the arrays' room. */
+  /** Empties the small queue, letting go of the messages, and keeps the arrays' room unless a burst made it large. */
   #clearSmall(): void {
     this.#small.fill(undefined, 0, this.#smallCount);
+    if (this.#small.length > SMALL_ROOM) {
+      this.#small.length = 0;
+      this.#smallLanes.length = 0;
+    }
     this.#smallCount = 0;
   }
 

@@ -46,6 +46,29 @@ describe('link', () => {
   });
 });
 
+describe('link — bursts', () => {
+  it('link — bursts of small messages, one far larger than the queue keeps room for, arrive in order, plain and encrypted, and the link goes on', async () => {
+    for (const secret of [{}, { secret: SECRET }]) {
+      const streams = new MemoryNetwork().transport();
+      const a = await book.manager('a', streams, secret);
+      const b = await book.manager('b', streams, secret);
+      const got: string[] = [];
+      onMessages(b, (_peer, payload) => got.push(payload.toString()));
+      await a.connect('b');
+      const sent: string[] = [];
+      for (const burst of [300, 10_000, 5]) {
+        for (let i = 0; i < burst; i++) {
+          sent.push(`${burst}:${i}`);
+          a.send('b', Buffer.from(`${burst}:${i}`));
+        }
+        await eventually(() => got.length === sent.length, 10_000);
+      }
+      expect(got).toEqual(sent);
+      await book.close();
+    }
+  });
+});
+
 describe('link — frame limits (property)', () => {
   it('link — for any two frame limits and any message sizes up to the smaller one, every message of one lane arrives whole and in order, and no link closes', async () => {
     await fc.assert(
