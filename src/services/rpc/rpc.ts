@@ -27,6 +27,7 @@
  * (a failed handler is logged, a cast to an unreachable node is reported by the returned count).
  */
 import { Deadlines } from '../../core/deadlines.js';
+import { IdTable } from '../../core/id-table.js';
 import { CohortError, describe, toWireError, unreachable } from '../../core/errors.js';
 import { Emitter, type Unsubscribe } from '../../core/events.js';
 import type { NodeId } from '../../core/ids.js';
@@ -131,7 +132,8 @@ export class Rpc {
   readonly #local = new Map<string, Local>();
   /** Services this node exposed and withdrew: a late call gets `UNAVAILABLE`, not `NOT_FOUND`. */
   readonly #withdrawn = new Set<string>();
-  readonly #pending = new Map<number, Pending>();
+  /** Calls waiting for an answer, by request id (an IdTable: see there why not a Map). */
+  readonly #pending = new IdTable<Pending>();
   readonly #deadlines: Deadlines;
   readonly #channel: Channel<ServicesMessage>;
   readonly #emitter: Emitter<{ change: ProviderEvent }>;
