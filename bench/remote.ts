@@ -30,6 +30,10 @@
  * - Every subject warms up in each mode; then `rounds` timed rounds of `durationMs` run
  *   interleaved across subjects and modes, so background load and CPU drift spread evenly; the
  *   median round is reported (every round is in the JSON).
+ * - CPU per call: the CPU time (user + system) the client and the server used during each round,
+ *   divided by the calls of the round; the median round is reported. It is not a target, but it
+ *   explains the figures and varies less than calls/s when other work shares the machine: time a
+ *   process waits for a CPU it does not get is not counted.
  * - Latency: `latencySamples` sequential calls timed one by one after the rounds.
  * - Time comes from `performance.now()`. On 2 cores the whole run takes about 85 s; `--quick`
  *   about 20 s (a smoke run, too short to compare). Other work on the machine skews every figure:
@@ -37,9 +41,9 @@
  * - A subject that fails (to start, or during a round) is reported with its error, and the others
  *   are measured anyway; ratios that need it are left out.
  *
- * It reports the ratios of calls/s cohort/raw, cohort-encrypted/cohort-plain (what encryption
- * costs) and cohort/moleculer, checks them against the targets, and writes everything to
- * `.bench-results/remote.json` (gitignored).
+ * It reports the CPU per call of every subject and the ratios of calls/s cohort/raw,
+ * cohort-encrypted/cohort-plain (what encryption costs) and cohort/moleculer, checks them against
+ * the targets, and writes everything to `.bench-results/remote.json` (gitignored).
  *
  * Usage: `npm run bench:remote [-- --quick] [-- --source]`.
  */
@@ -351,9 +355,18 @@ const SUBJECTS: readonly Subject[] = [raw, cohortSubject(false), cohortSubject(t
 
 // --- measurement (in the client process) -----------------------------------------------------
 
-/** Runs waves of `inFlight` calls (or runs of sequential calls) for at least `ms`; returns calls/s. */
-async function throughput(call: () => Promise<unknown>, inFlight: InFlight, ms: number): Promise<number> {
+/** What one timed round measured in the client. */
+interface Round {
+  readonly callsPerSec: number;
+  readonly calls: number;
+  /** CPU time (user + system) this process used during the round, in µs. */
+  readonly cpuUs: number;
+}
+
+/** Runs waves of `inFlight` calls (or runs of sequential calls) for at least `ms`. */
+async function throughput(call: () => Promise<unknown>, inFlight: InFlight, ms: number): Promise<Round> {
   let calls = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let elapsed = 0;
   const wave = new Array<Promise<unknown>>(inFlight);
@@ -368,12 +381,15 @@ async function throughput(call: () => Promise<unknown>, inFlight: InFlight, ms: 
     }
     elapsed = performance.now() - t0;
   } while (elapsed < ms);
-  return (calls * 1000) / elapsed;
+  const cpu = process.cpuUsage(cpu0);
+  return { callsPerSec: (calls * 1000) / elapsed, calls, cpuUs: cpu.user + cpu.system };
 }
 
 // --- child processes -------------------------------------------------------------------------
 
 type Command =
+  /** (Servers) the CPU time this process has used so far, user + system, in µs. */
+  | { readonly cmd: 'cpu' }
   | { readonly cmd: 'warmup'; readonly inFlight: InFlight }
   | { readonly cmd: 'round'; readonly inFlight: InFlight }
   | { readonly cmd: 'latency' }
@@ -426,6 +442,10 @@ async function childMain(spec: ChildSpec): Promise<void> {
     if (spec.role === 'server') {
       const server = await subject.serve(load);
       process.on('message', (c: Command) => {
+        if (c.cmd === 'cpu') {
+          const cpu = process.cpuUsage();
+          return answer({ ok: true, value: cpu.user + cpu.system });
+        }
         if (c.cmd !== 'stop') return answer({ ok: false, error: `a server does not ${c.cmd}` });
         server.stop().then(
           () => answer({ ok: true }, () => process.exit(0)),
@@ -447,6 +467,8 @@ async function childMain(spec: ChildSpec): Promise<void> {
           return throughput(client.call, c.inFlight, config.durationMs);
         case 'latency':
           return latency(client.call, config.latencySamples);
+        case 'cpu':
+          throw new Error('a client does not cpu');
         case 'stop':
           return client.stop();
       }
@@ -581,12 +603,37 @@ async function ask(pair: Pair, command: Command): Promise<unknown> {
   }
 }
 
+/** Asks a live pair's server; on failure marks the pair failed and returns undefined. */
+async function askServer(pair: Pair, command: Command): Promise<unknown> {
+  if (pair.error !== undefined || pair.server === undefined) return undefined;
+  try {
+    return await pair.server.send(command);
+  } catch (error) {
+    await fail(pair, error);
+    return undefined;
+  }
+}
+
+/** One round: the client's figures and the server's CPU time during it. */
+async function round(pair: Pair, inFlight: InFlight): Promise<{ callsPerSec: number; cpuPerCallUs: number } | undefined> {
+  const before = await askServer(pair, { cmd: 'cpu' });
+  const client = (await ask(pair, { cmd: 'round', inFlight })) as Round | undefined;
+  const after = await askServer(pair, { cmd: 'cpu' });
+  if (client === undefined || typeof before !== 'number' || typeof after !== 'number') return undefined;
+  return { callsPerSec: client.callsPerSec, cpuPerCallUs: (client.cpuUs + after - before) / client.calls };
+}
+
 /** One subject's figures. */
 interface SubjectResult {
   readonly subject: string;
   readonly label: string;
-  /** Median calls/s per mode, and every round's. */
-  readonly modes: Partial<Record<ModeKey, { readonly callsPerSec: number; readonly rounds: readonly number[] }>>;
+  /**
+   * Per mode: the median calls/s and every round's; and the median CPU time per call, client and
+   * server together, and every round's.
+   */
+  readonly modes: Partial<
+    Record<ModeKey, { readonly callsPerSec: number; readonly rounds: readonly number[]; readonly cpuPerCallUs: number; readonly cpuRounds: readonly number[] }>
+  >;
   readonly latency?: Latency;
   /** Why the subject was not (fully) measured. */
   readonly error?: string;
@@ -596,12 +643,12 @@ async function measure(config: BenchConfig, url: string): Promise<SubjectResult[
   const pairs = await Promise.all(SUBJECTS.map((s) => startPair(s, config, url)));
   try {
     for (const pair of pairs) for (const inFlight of IN_FLIGHT) await ask(pair, { cmd: 'warmup', inFlight });
-    const rounds = pairs.map(() => new Map<InFlight, number[]>(IN_FLIGHT.map((n) => [n, []])));
+    const rounds = pairs.map(() => new Map<InFlight, { callsPerSec: number; cpuPerCallUs: number }[]>(IN_FLIGHT.map((n) => [n, []])));
     for (let r = 0; r < config.rounds; r++) {
       for (const inFlight of IN_FLIGHT) {
         for (const [i, pair] of pairs.entries()) {
-          const value = await ask(pair, { cmd: 'round', inFlight });
-          if (typeof value === 'number') rounds[i]!.get(inFlight)!.push(value);
+          const value = await round(pair, inFlight);
+          if (value !== undefined) rounds[i]!.get(inFlight)!.push(value);
         }
       }
     }
@@ -611,7 +658,10 @@ async function measure(config: BenchConfig, url: string): Promise<SubjectResult[
       const modes: SubjectResult['modes'] = {};
       for (const inFlight of IN_FLIGHT) {
         const values = rounds[i]!.get(inFlight)!;
-        if (values.length > 0) modes[MODE_KEY[inFlight]] = { callsPerSec: median(values), rounds: values };
+        if (values.length === 0) continue;
+        const calls = values.map((v) => v.callsPerSec);
+        const cpu = values.map((v) => v.cpuPerCallUs);
+        modes[MODE_KEY[inFlight]] = { callsPerSec: median(calls), rounds: calls, cpuPerCallUs: median(cpu), cpuRounds: cpu };
       }
       const lat = latencies[i];
       return {
@@ -699,6 +749,9 @@ function report(results: readonly SubjectResult[], r: Ratios, targets: readonly 
   ]);
   const lines = [table(['subject', 'seq calls/s', 'p50', 'p99', '@16 calls/s', '@256 calls/s', 'spread'], rows), ''];
   lines.push(table(['ratio of calls/s', 'seq', '@16', '@256'], Object.entries(r).map(([name, x]) => [name, fmtRatio(x.sequential), fmtRatio(x.inFlight16), fmtRatio(x.inFlight256)])));
+  lines.push('');
+  const cpuRows = results.map((s) => [s.label, fmtUs(s.modes.sequential?.cpuPerCallUs), fmtUs(s.modes.inFlight16?.cpuPerCallUs), fmtUs(s.modes.inFlight256?.cpuPerCallUs)]);
+  lines.push(table(['CPU per call, client + server', 'seq', '@16', '@256'], cpuRows));
   lines.push('');
   for (const t of targets) {
     const value = t.measured === undefined ? 'not measured' : t.target.startsWith('encryption') ? `${(t.measured * 100).toFixed(0)} %` : fmtRatio(t.measured);
