@@ -592,22 +592,12 @@ async function fail(pair: Pair, error: unknown): Promise<void> {
   await Promise.all([pair.client?.stop(), pair.server?.stop()]);
 }
 
-/** Sends a command to a live pair's client; on failure marks the pair failed and returns undefined. */
-async function ask(pair: Pair, command: Command): Promise<unknown> {
-  if (pair.error !== undefined || pair.client === undefined) return undefined;
+/** Sends a command to a live pair's client (or server); on failure marks the pair failed and returns undefined. */
+async function ask(pair: Pair, command: Command, side: 'client' | 'server' = 'client'): Promise<unknown> {
+  const child = pair[side];
+  if (pair.error !== undefined || child === undefined) return undefined;
   try {
-    return await pair.client.send(command);
-  } catch (error) {
-    await fail(pair, error);
-    return undefined;
-  }
-}
-
-/** Asks a live pair's server; on failure marks the pair failed and returns undefined. */
-async function askServer(pair: Pair, command: Command): Promise<unknown> {
-  if (pair.error !== undefined || pair.server === undefined) return undefined;
-  try {
-    return await pair.server.send(command);
+    return await child.send(command);
   } catch (error) {
     await fail(pair, error);
     return undefined;
@@ -616,9 +606,9 @@ async function askServer(pair: Pair, command: Command): Promise<unknown> {
 
 /** One round: the client's figures and the server's CPU time during it. */
 async function round(pair: Pair, inFlight: InFlight): Promise<{ callsPerSec: number; cpuPerCallUs: number } | undefined> {
-  const before = await askServer(pair, { cmd: 'cpu' });
+  const before = await ask(pair, { cmd: 'cpu' }, 'server');
   const client = (await ask(pair, { cmd: 'round', inFlight })) as Round | undefined;
-  const after = await askServer(pair, { cmd: 'cpu' });
+  const after = await ask(pair, { cmd: 'cpu' }, 'server');
   if (client === undefined || typeof before !== 'number' || typeof after !== 'number') return undefined;
   return { callsPerSec: client.callsPerSec, cpuPerCallUs: (client.cpuUs + after - before) / client.calls };
 }
