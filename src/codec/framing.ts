@@ -204,7 +204,8 @@ function readU32(bytes: Uint8Array, offset: number): number {
   );
 }
 
-function tooLarge(length: number, maxFrameBytes: number, what: string): CohortError {
+/** The error for a frame of `length` payload bytes over `maxFrameBytes`; `what` starts the sentence (e.g. `'payload is'`). */
+export function tooLarge(length: number, maxFrameBytes: number, what: string): CohortError {
   return new CohortError(
     'FRAME_TOO_LARGE',
     `${what} ${length} bytes; expected at most maxFrameBytes = ${maxFrameBytes}`,

@@ -10,7 +10,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { CohortError, isCohortError } from '../core/errors.js';
-import { FRAME_HEADER_BYTES, FrameDecoder, encodeFrame } from '../codec/framing.js';
+import { FRAME_HEADER_BYTES, FrameDecoder, encodeFrame, tooLarge } from '../codec/framing.js';
 
 /**
  * A frame's payload: one array, or parts that go on the wire back to back as one frame (for
@@ -76,9 +76,7 @@ export class FrameStream {
     for (const payload of payloads) {
       const length = payloadBytes(payload);
       if (length > this.maxFrameBytes) {
-        throw new CohortError('FRAME_TOO_LARGE', `payload is ${length} bytes; expected at most maxFrameBytes = ${this.maxFrameBytes}`, {
-          details: { length, maxFrameBytes: this.maxFrameBytes },
-        });
+        throw tooLarge(length, this.maxFrameBytes, 'payload is');
       }
       total += FRAME_HEADER_BYTES + length;
     }
@@ -113,9 +111,7 @@ export class FrameStream {
     for (const frame of frames) {
       const length = frame.length - FRAME_HEADER_BYTES;
       if (length > this.maxFrameBytes) {
-        throw new CohortError('FRAME_TOO_LARGE', `payload is ${length} bytes; expected at most maxFrameBytes = ${this.maxFrameBytes}`, {
-          details: { length, maxFrameBytes: this.maxFrameBytes },
-        });
+        throw tooLarge(length, this.maxFrameBytes, 'payload is');
       }
     }
     for (const frame of frames) frame.writeUInt32BE(frame.length - FRAME_HEADER_BYTES, 0);
