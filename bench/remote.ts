@@ -10,9 +10,15 @@
  *   the server decodes each request and encodes its reply; both sides gather the frames written
  *   in one tick into one socket write (queue + `queueMicrotask` flush). No timeouts, no checks:
  *   the most a remote call on Node.js can do here, which is the bar cohort is held to;
+ * - raw sealed: the raw echo with every socket write sealed the way an encrypted cohort link
+ *   seals a frame: ChaCha20-Poly1305 from node:crypto, one key per direction, a counter nonce,
+ *   the next cipher set up right after each write. It is what sealing each frame costs on Node.js
+ *   by itself, the floor under cohort's encryption cost;
  * - cohort plain and cohort encrypted: `node.call(pid, message, { timeoutMs: 5000 })` from one
  *   node to an echo GenServer on another; both nodes have a secret, with `encryption: false`
  *   (authenticated frames) or `true` (Noise, ChaCha20-Poly1305);
+ * - cohort TLS: the same over TLS 1.3 (`encryption: { tls }`, a certificate made for the run),
+ *   where node's TLS stream encrypts in native code;
  * - moleculer: `broker.call('echo.echo', message)` to an action that returns its params, over
  *   Moleculer's TCP transporter with its default JSON serializer, UDP discovery off and the
  *   server's address given as a static url. Moleculer's TCP listener has no host option and binds
@@ -35,25 +41,28 @@
  *   explains the figures and varies less than calls/s when other work shares the machine: time a
  *   process waits for a CPU it does not get is not counted.
  * - Latency: `latencySamples` sequential calls timed one by one after the rounds.
- * - Time comes from `performance.now()`. On 2 cores the whole run takes about 85 s; `--quick`
- *   about 20 s (a smoke run, too short to compare). Other work on the machine skews every figure:
+ * - Time comes from `performance.now()`. On 2 cores the whole run takes about 2.5 minutes; `--quick`
+ *   about 30 s (a smoke run, too short to compare). Other work on the machine skews every figure:
  *   the run warns when the load average was high before it started.
  * - A subject that fails (to start, or during a round) is reported with its error, and the others
  *   are measured anyway; ratios that need it are left out.
  *
  * It reports the CPU per call of every subject and the ratios of calls/s cohort/raw,
- * cohort-encrypted/cohort-plain (what encryption costs) and cohort/moleculer, checks them against
- * the targets, and writes everything to `.bench-results/remote.json` (gitignored).
+ * cohort-encrypted/cohort-plain (what encryption costs), raw-sealed/raw (what sealing each frame
+ * costs at the least), cohort-tls/cohort-plain and cohort/moleculer, checks them against the
+ * targets, and writes everything to `.bench-results/remote.json` (gitignored).
  *
  * Usage: `npm run bench:remote [-- --quick] [-- --source]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, type CipherChaCha20Poly1305, type DecipherChaCha20Poly1305, type KeyObject } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Packr } from 'msgpackr';
+import { generate } from 'selfsigned';
 import type * as CohortModule from '../src/index.js';
 import type { Behavior, Pid, ProcessRef } from '../src/index.js';
 import { compileSources } from './compile.js';
@@ -115,7 +124,7 @@ interface EchoClient {
 }
 
 interface Subject {
-  /** A stable key: `raw`, `cohort-plain`, `cohort-encrypted`, `moleculer`. */
+  /** A stable key: `raw`, `raw-sealed`, `cohort-plain`, `cohort-encrypted`, `cohort-tls`, `moleculer`. */
   readonly name: string;
   readonly label: string;
   serve(cohort: () => Promise<Cohort>): Promise<EchoServer>;
@@ -124,7 +133,9 @@ interface Subject {
 
 /**
  * Length-prefixed frames on a socket. Frames sent in the same tick leave in one socket write;
- * `onFrame` gets each frame's payload (a view into the received bytes).
+ * `onFrame` gets each frame's payload (a view into the received bytes). With a {@link Sealer},
+ * each write is one sealed frame around the frames of that tick, as an encrypted cohort link
+ * bundles its records.
  */
 class FramedSocket {
   #queue: Buffer[] = [];
@@ -134,6 +145,7 @@ class FramedSocket {
   constructor(
     readonly socket: Socket,
     private readonly onFrame: (payload: Buffer) => void,
+    private readonly sealer?: Sealer,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
@@ -151,7 +163,15 @@ class FramedSocket {
     const bytes = Buffer.concat(this.#queue, this.#queuedBytes);
     this.#queue = [];
     this.#queuedBytes = 0;
-    this.socket.write(bytes);
+    if (this.sealer === undefined) {
+      this.socket.write(bytes);
+      return;
+    }
+    const [body, tag] = this.sealer.seal(bytes);
+    const header = Buffer.allocUnsafe(4);
+    header.writeUInt32BE(body.length + tag.length, 0);
+    this.socket.write(Buffer.concat([header, body, tag], 4 + body.length + tag.length));
+    this.sealer.prepare();
   };
 
   #receive(chunk: Buffer): void {
@@ -160,29 +180,99 @@ class FramedSocket {
     while (buf.length - at >= 4) {
       const length = buf.readUInt32BE(at);
       if (buf.length - at - 4 < length) break;
-      this.onFrame(buf.subarray(at + 4, at + 4 + length));
+      const frame = buf.subarray(at + 4, at + 4 + length);
+      if (this.sealer === undefined) this.onFrame(frame);
+      else this.#unbundle(this.sealer.open(frame));
       at += 4 + length;
     }
     this.#pending = at === buf.length ? undefined : buf.subarray(at);
   }
+
+  /** The frames inside an opened one. */
+  #unbundle(bytes: Buffer): void {
+    for (let at = 0; at < bytes.length; ) {
+      const length = bytes.readUInt32BE(at);
+      this.onFrame(bytes.subarray(at + 4, at + 4 + length));
+      at += 4 + length;
+    }
+  }
+}
+
+/**
+ * ChaCha20-Poly1305 per frame from node:crypto, as an encrypted cohort link does it: a key per
+ * direction, the Noise nonce (4 zero bytes, a 64-bit little-endian counter), and the cipher for
+ * the next frame each way set up in `prepare`, right after a write. A frame that fails to open
+ * throws, which breaks the benchmark's socket.
+ */
+class Sealer {
+  readonly #sendKey: KeyObject;
+  readonly #receiveKey: KeyObject;
+  #sent = 0;
+  #received = 0;
+  #cipher: CipherChaCha20Poly1305 | undefined;
+  #decipher: DecipherChaCha20Poly1305 | undefined;
+
+  constructor(role: 'client' | 'server') {
+    const key = (direction: string) => createSecretKey(createHash('sha256').update(`${SECRET}/${direction}`).digest());
+    this.#sendKey = key(role === 'client' ? 'to-server' : 'to-client');
+    this.#receiveKey = key(role === 'client' ? 'to-client' : 'to-server');
+    this.prepare();
+  }
+
+  prepare(): void {
+    this.#cipher ??= createCipheriv('chacha20-poly1305', this.#sendKey, nonce(this.#sent), { authTagLength: 16 });
+    this.#decipher ??= createDecipheriv('chacha20-poly1305', this.#receiveKey, nonce(this.#received), { authTagLength: 16 });
+  }
+
+  seal(plain: Buffer): [body: Buffer, tag: Buffer] {
+    this.prepare();
+    const cipher = this.#cipher!;
+    this.#cipher = undefined;
+    this.#sent++;
+    const body = cipher.update(plain);
+    cipher.final();
+    return [body, cipher.getAuthTag()];
+  }
+
+  open(frame: Buffer): Buffer {
+    this.prepare();
+    const decipher = this.#decipher!;
+    this.#decipher = undefined;
+    this.#received++;
+    decipher.setAuthTag(frame.subarray(frame.length - 16));
+    const plain = decipher.update(frame.subarray(0, frame.length - 16));
+    decipher.final();
+    return plain;
+  }
+}
+
+/** The Noise nonce for a frame counter below 2^32. */
+function nonce(counter: number): Buffer {
+  const bytes = Buffer.alloc(12);
+  bytes.writeUInt32LE(counter, 4);
+  return bytes;
 }
 
 /** Plain MessagePack (maps, no records), as msgpackr's own `pack` writes it. */
 const packr = new Packr({ useRecords: false });
 
-const raw: Subject = {
-  name: 'raw',
-  label: 'raw socket (net + msgpackr)',
+const rawSubject = (sealed: boolean): Subject => ({
+  name: sealed ? 'raw-sealed' : 'raw',
+  label: sealed ? 'raw socket, each write sealed' : 'raw socket (net + msgpackr)',
   async serve() {
     const sockets = new Set<Socket>();
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
-      const framed = new FramedSocket(socket, (payload) => {
-        const [id, message] = packr.unpack(payload) as [number, unknown];
-        framed.send(packr.pack([id, message]));
-      });
+      const framed = new FramedSocket(
+        socket,
+        (payload) => {
+          const [id, message] = packr.unpack(payload) as [number, unknown];
+          framed.send(packr.pack([id, message]));
+        },
+        sealed ? new Sealer('server') : undefined,
+      );
     });
     const port = await listen(server);
     return {
@@ -201,12 +291,16 @@ const raw: Subject = {
     });
     const waiting = new Map<number, (reply: unknown) => void>();
     let lastId = 0;
-    const framed = new FramedSocket(socket, (payload) => {
-      const [id, message] = packr.unpack(payload) as [number, unknown];
-      const resolve = waiting.get(id);
-      waiting.delete(id);
-      resolve?.(message);
-    });
+    const framed = new FramedSocket(
+      socket,
+      (payload) => {
+        const [id, message] = packr.unpack(payload) as [number, unknown];
+        const resolve = waiting.get(id);
+        waiting.delete(id);
+        resolve?.(message);
+      },
+      sealed ? new Sealer('client') : undefined,
+    );
     socket.on('error', () => {}); // a broken socket shows up as calls that never answer: the command times out
     return {
       call: () =>
@@ -218,7 +312,7 @@ const raw: Subject = {
       stop: async () => void socket.destroy(),
     };
   },
-};
+});
 
 /** The echo GenServer: replies with the message it got. */
 const echo: Behavior<void, null, EchoMessage, EchoMessage> = {
@@ -226,22 +320,64 @@ const echo: Behavior<void, null, EchoMessage, EchoMessage> = {
   handleCall: (message, state) => [message, state],
 };
 
-/** Where the echo process is: the server node's id and the pid, as plain data. */
+/** Where the echo process is: the server node's id and the pid, as plain data; and the certificate to use over TLS. */
 interface CohortAddress {
   readonly node: string;
   readonly pid: Pid;
+  readonly tls?: TlsPems;
 }
 
-const cohortSubject = (encryption: boolean): Subject => ({
-  name: encryption ? 'cohort-encrypted' : 'cohort-plain',
-  label: encryption ? 'cohort node.call, encrypted' : 'cohort node.call, plain',
+/** A certificate for 127.0.0.1 with its key, and the CA that signed it (PEM). */
+interface TlsPems {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+/** How a cohort subject's links are protected. */
+type Protection = 'plain' | 'encrypted' | 'tls';
+
+/** A CA made for this run and a certificate it signed for 127.0.0.1, which both nodes present. */
+async function runCertificate(): Promise<TlsPems> {
+  const options = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
+  const ca = await generate([{ name: 'commonName', value: 'cohort benchmark CA' }], {
+    ...options,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, critical: true },
+    ],
+  });
+  const leaf = await generate([{ name: 'commonName', value: 'cohort benchmark node' }], {
+    ...options,
+    ca: { cert: ca.cert, key: ca.private },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: LOOPBACK }] },
+    ],
+  });
+  return { cert: leaf.cert, key: leaf.private, ca: ca.cert };
+}
+
+const COHORT_LABELS = {
+  plain: 'cohort node.call, plain',
+  encrypted: 'cohort node.call, encrypted',
+  tls: 'cohort node.call, TLS 1.3',
+} as const satisfies Record<Protection, string>;
+
+const cohortSubject = (protection: Protection): Subject => ({
+  name: `cohort-${protection}`,
+  label: COHORT_LABELS[protection],
   async serve(load) {
     const { Node } = await load();
+    const tls = protection === 'tls' ? await runCertificate() : undefined;
+    const encryption = tls === undefined ? protection === 'encrypted' : { tls };
     const node = await Node.start({ name: 'server', host: LOOPBACK, port: 0, secret: SECRET, encryption });
     try {
       node.behaviors.register('echo', echo);
       const ref = await node.spawn('echo');
-      const address: CohortAddress = { node: node.id, pid: { node: ref.node, incarnation: ref.incarnation, id: ref.id } };
+      const address: CohortAddress = { node: node.id, pid: { node: ref.node, incarnation: ref.incarnation, id: ref.id }, ...(tls === undefined ? {} : { tls }) };
       return { address, stop: () => node.stop() };
     } catch (error) {
       await node.stop();
@@ -249,8 +385,9 @@ const cohortSubject = (encryption: boolean): Subject => ({
     }
   },
   async connect(address, load) {
-    const { node: serverId, pid } = address as CohortAddress;
+    const { node: serverId, pid, tls } = address as CohortAddress;
     const { Node } = await load();
+    const encryption = tls === undefined ? protection === 'encrypted' : { tls };
     const node = await Node.start({ name: 'client', host: LOOPBACK, port: 0, seeds: [serverId], secret: SECRET, encryption });
     try {
       await bounded(
@@ -351,7 +488,7 @@ const moleculer: Subject = {
   },
 };
 
-const SUBJECTS: readonly Subject[] = [raw, cohortSubject(false), cohortSubject(true), moleculer];
+const SUBJECTS: readonly Subject[] = [rawSubject(false), rawSubject(true), cohortSubject('plain'), cohortSubject('encrypted'), cohortSubject('tls'), moleculer];
 
 // --- measurement (in the client process) -----------------------------------------------------
 
@@ -676,6 +813,8 @@ const RATIOS: readonly (readonly [string, string])[] = [
   ['cohort-plain', 'raw'],
   ['cohort-encrypted', 'raw'],
   ['cohort-encrypted', 'cohort-plain'],
+  ['raw-sealed', 'raw'],
+  ['cohort-tls', 'cohort-plain'],
   ['cohort-plain', 'moleculer'],
   ['cohort-encrypted', 'moleculer'],
 ];
@@ -717,6 +856,22 @@ function checkTargets(r: Ratios): TargetCheck[] {
   ];
 }
 
+/** What encryption costs at the least (sealing each write of the raw echo), and what TLS 1.3 costs cohort, per mode. */
+function encryptionContext(r: Ratios): string[] {
+  const cost = (ratio: Partial<Record<ModeKey, number>> | undefined) =>
+    ratio === undefined
+      ? 'not measured'
+      : Object.values(MODE_KEY)
+          .map((mode) => `${ratio[mode] === undefined ? '—' : `${((1 - ratio[mode]) * 100).toFixed(0)} %`} ${MODE_LABEL[mode]}`)
+          .join(', ');
+  return [
+    `sealing each write costs the raw echo: ${cost(r['raw-sealed/raw'])} (the floor under cohort's encryption cost)`,
+    `encryption over TLS 1.3 costs cohort: ${cost(r['cohort-tls/cohort-plain'])}`,
+  ];
+}
+
+const MODE_LABEL = { sequential: 'seq', inFlight16: '@16', inFlight256: '@256' } as const satisfies Record<ModeKey, string>;
+
 const fmtOps = (x: number | undefined) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const fmtUs = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? `${x.toFixed(2)} µs` : `${x.toFixed(1)} µs`);
 const fmtRatio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
@@ -747,6 +902,7 @@ function report(results: readonly SubjectResult[], r: Ratios, targets: readonly 
     const value = t.measured === undefined ? 'not measured' : t.target.startsWith('encryption') ? `${(t.measured * 100).toFixed(0)} %` : fmtRatio(t.measured);
     lines.push(`  target ${t.target}: ${value}${t.met === undefined ? '' : t.met ? ' (met)' : ' (missed)'}`);
   }
+  for (const line of encryptionContext(r)) lines.push(`  ${line}`);
   for (const s of results) if (s.error !== undefined) lines.push(`  ${s.subject} not (fully) measured: ${s.error}`);
   return lines.join('\n');
 }
