@@ -43,8 +43,11 @@ export type Answer =
 /** A message that expects no answer. */
 export type Notice =
   | { readonly t: 'cast' | 'info'; readonly to: Pid; readonly m: unknown }
-  /** Monitor `to` under the sender's `ref`. */
-  | { readonly t: 'mon'; readonly ref: string; readonly to: Pid }
+  /**
+   * Monitor `to` under the sender's `ref`; `l` is the lane its down goes back on (the watching
+   * process's id), so the down arrives after what `to` sent that process before it ended.
+   */
+  | { readonly t: 'mon'; readonly ref: string; readonly to: Pid; readonly l?: number | undefined }
   | { readonly t: 'demon'; readonly ref: string }
   /** The process watched by monitor `ref` ended. */
   | { readonly t: 'down'; readonly ref: string; readonly r: ExitReason; readonly msg?: string | undefined }
@@ -80,7 +83,7 @@ export function encode(m: RemoteMessage): unknown[] {
     case 'info':
       return [KIND[m.t], m.to.id, m.to.incarnation, m.m];
     case 'mon':
-      return [KIND.mon, m.ref, m.to.id, m.to.incarnation];
+      return trim([KIND.mon, m.ref, m.to.id, m.to.incarnation, m.l]);
     case 'demon':
       return [KIND.demon, m.ref];
     case 'down':
@@ -147,7 +150,7 @@ export function readMessage(body: unknown, sender: NodeId, self: NodeId): Remote
     }
     case 'mon': {
       const to = localPid(self, w[2], w[3]);
-      return typeof w[1] === 'string' && to !== undefined ? { t: kind, ref: w[1], to } : 'a malformed monitor';
+      return typeof w[1] === 'string' && to !== undefined && (w[4] === undefined || index(w[4])) ? { t: kind, ref: w[1], to, l: w[4] } : 'a malformed monitor';
     }
     case 'demon':
       return typeof w[1] === 'string' ? { t: kind, ref: w[1] } : 'a malformed demonitor';
@@ -178,8 +181,13 @@ function theirs(v: unknown, sender: NodeId): v is Pid {
 
 /** A pid of this node from its id and incarnation, if they are well-formed. */
 function localPid(self: NodeId, id: unknown, incarnation: unknown): Pid | undefined {
-  if (!Number.isSafeInteger(id) || !Number.isSafeInteger(incarnation) || (id as number) < 0) return undefined;
-  return { node: self, incarnation: incarnation as number, id: id as number };
+  if (!index(id) || !Number.isSafeInteger(incarnation)) return undefined;
+  return { node: self, incarnation: incarnation as number, id };
+}
+
+/** Whether `v` is a non-negative safe integer: a process id, or a lane. */
+function index(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
 /** Drops trailing `undefined`s, so optional fields cost nothing when absent. */

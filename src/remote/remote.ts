@@ -4,9 +4,11 @@
  * The runtime hands this layer everything that concerns a pid of another node (it is the
  * runtime's `Router`); this layer also serves the same requests from other nodes on the local
  * runtime. Everything rides the cluster's single authenticated link per node pair, and everything
- * addressed to one process (calls, casts, messages, stops, monitors, links and exit signals) goes
- * on that process's lane of the link: it arrives in the order it was sent, even when a large
- * message is among it, while a large message to one process does not hold up others.
+ * addressed to one process (calls, casts, messages, stops, monitors, links, exit signals, and the
+ * downs of the monitors it holds) goes on that process's lane of the link: it arrives in the order
+ * it was sent, even when a large message is among it, while a large message to one process does
+ * not hold up others. So a process hears everything a remote process it monitors sent it before
+ * that process's `$down`.
  *
  * Guarantees:
  * - A remote call settles exactly once, with one of three outcomes: the reply; the callee threw
@@ -113,6 +115,14 @@ interface Watch {
   readonly notify: MonitorTarget;
 }
 
+/**
+ * The lane a monitor's down comes back on: the watching process's, which is also the lane of what
+ * the watched process sends it, so the down cannot overtake the last of those (a large one, say).
+ */
+function downLane(notify: MonitorTarget): number | undefined {
+  return notify.kind === 'process' ? notify.watcher.id : undefined;
+}
+
 interface LinkPair {
   readonly local: Pid;
   readonly remote: Pid;
@@ -196,7 +206,7 @@ export class RemoteProcesses implements Router {
   monitor(target: Pid, ref: string, notify: MonitorTarget): void {
     this.#watches.set(ref, { target, notify });
     try {
-      this.#cluster.send(target.node, PROC, encode({ t: 'mon', ref, to: target }), target.id);
+      this.#cluster.send(target.node, PROC, encode({ t: 'mon', ref, to: target, l: downLane(notify) }), target.id);
     } catch (error) {
       // Fire after monitor() has returned its ref, as a local noproc does.
       queueMicrotask(() => this.#fire(ref, 'noconnection', reasonOf(error)));
@@ -344,7 +354,7 @@ export class RemoteProcesses implements Router {
         this.#runtime.send(m.to, m.m);
         return;
       case 'mon':
-        this.#serveMonitor(from, m.ref, m.to);
+        this.#serveMonitor(from, m.ref, m.to, m.l);
         return;
       case 'demon': {
         const local = this.#watchers.get(from)?.get(m.ref);
@@ -447,7 +457,8 @@ export class RemoteProcesses implements Router {
     this.#take(id)?.resolve(pid);
   }
 
-  #serveMonitor(from: NodeId, ref: string, target: Pid): void {
+  /** Monitors local `target` for node `from`'s monitor `ref`; the down goes back on `lane`. */
+  #serveMonitor(from: NodeId, ref: string, target: Pid, lane: number | undefined): void {
     let refs = this.#watchers.get(from);
     if (refs?.has(ref) === true) return; // a re-sent monitor that is still in place
     if (refs === undefined) this.#watchers.set(from, (refs = new Map()));
@@ -456,7 +467,7 @@ export class RemoteProcesses implements Router {
       fn: (down) => {
         if (this.#watchers.get(from)?.get(ref) !== local) return;
         this.#watchers.get(from)!.delete(ref);
-        this.#trySend(from, withMessage({ t: 'down', ref, r: down.reason }, down.message));
+        this.#trySend(from, withMessage({ t: 'down', ref, r: down.reason }, down.message), lane);
       },
     });
     refs.set(ref, local);
@@ -493,7 +504,7 @@ export class RemoteProcesses implements Router {
     this.#instances.set(node, instance);
     if (before !== undefined && before !== instance) this.#gone(node, `node ${node} restarted`);
     for (const [ref, watch] of this.#watches) {
-      if (watch.target.node === node) this.#trySend(node, { t: 'mon', ref, to: watch.target }, watch.target.id);
+      if (watch.target.node === node) this.#trySend(node, { t: 'mon', ref, to: watch.target, l: downLane(watch.notify) }, watch.target.id);
     }
     for (const pair of this.#links.get(node)?.values() ?? []) this.#trySend(node, { t: 'link', from: pair.local, to: pair.remote }, pair.remote.id);
   }

@@ -226,6 +226,37 @@ describe('remote processes (memory transport)', () => {
     await eventually(() => expect(gone).toEqual([expect.objectContaining({ pid: p1, reason: 'noproc' })]));
   });
 
+  it('monitor — a process hears the last message of a remote process it monitors before its $down, even a large one', async () => {
+    const [a, b] = await pair();
+    const heard: string[] = [];
+    const watcher = defineBehavior({
+      init: () => null,
+      handleCall: (target: Pid, state: null, _from, ctx) => {
+        ctx.monitor(target);
+        return ['watching', state] as const;
+      },
+      handleInfo: (msg: { type: string; text?: string; reason?: string }, state: null) => {
+        heard.push(msg.type === '$down' ? `$down ${msg.reason}` : `${msg.text}`);
+        return state;
+      },
+    });
+    const worker = defineBehavior({
+      init: () => null,
+      handleCast: (to: Pid, state: null, ctx) => {
+        ctx.send(to, { type: 'result', text: 'large result', pad: 'x'.repeat(2 * 1024 * 1024) });
+        ctx.stop('normal');
+        return state;
+      },
+    });
+    const w = await a!.spawn(watcher, undefined);
+    const p = await b!.spawn(worker, undefined);
+    // The monitor and the cast travel on the worker's lane of the link: the monitor is in place first.
+    await a!.call(w, p);
+    a!.cast(p, w);
+    await eventually(() => expect(heard).toHaveLength(2));
+    expect(heard).toEqual(['large result', '$down normal']);
+  });
+
   it('monitor — a node that goes away fires noconnection once; demonitor stops the down', async () => {
     const [a, b] = await pair();
     const p1 = await b!.spawn(kv, undefined);

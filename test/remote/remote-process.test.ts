@@ -103,6 +103,19 @@ describe('remote processes (processes)', () => {
     expect(downs(n0, 'kept')).toHaveLength(1);
   });
 
+  it('monitor order — a process hears the last (large) message of a remote process it monitors before its $down', { timeout: CASE_TIMEOUT }, async () => {
+    const cluster = await started(2);
+    const [n0, n1] = [cluster.node(0), cluster.node(1)];
+    const watching = ok(await n0.command<Outcome>('spawnOn', 'watcher', null, {})) as Pid;
+    const finishing = ok(await n1.command<Outcome>('spawnOn', 'finisher', null, {})) as Pid;
+    expect(ok(await n0.command<Outcome>('call', watching, { type: 'watch', target: finishing }))).toBe('watching');
+    // The monitor and this cast both travel on the finisher's lane: the monitor is in place first.
+    await n0.command('cast', finishing, { type: 'finish', to: watching, bytes: 2 * 1024 * 1024 });
+    const heard = async () => ok(await n0.command<Outcome>('call', watching, { type: 'heard' })) as string[];
+    await eventually(async () => expect(await heard()).toHaveLength(2), 10_000);
+    expect(await heard()).toEqual([`result of ${2 * 1024 * 1024} bytes`, '$down normal']);
+  });
+
   it('partition — 3+2, the same global name registered on both sides; after the heal one owner everywhere and the loser exited with name_conflict', { timeout: CASE_TIMEOUT }, async () => {
     const cluster = await started(5);
     const nodes = cluster.nodes();

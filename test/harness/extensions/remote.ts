@@ -1,5 +1,5 @@
 /**
- * Harness extension for remote-process tests: a `kv` behavior registered on every child, and
+ * Harness extension for remote-process tests: `kv`, `watcher` and `finisher` behaviors registered on every child, and
  * commands to spawn, call (one or many in flight), cast and monitor across nodes. Downs are
  * reported to the parent as custom `down` events; errors come back as `{ code, message }` data so a
  * test can assert on them.
@@ -38,6 +38,36 @@ export const kv: Behavior<Record<string, unknown> | undefined, KvState, KvCall, 
   },
 };
 
+type WatcherCall = { type: 'watch'; target: Pid } | { type: 'heard' };
+type Result = { type: 'result'; text: string; pad: string };
+
+/**
+ * Monitors the processes it is told to watch and keeps, in order, what it heard: the `text` of
+ * each message, and `$down <reason>` for each down.
+ */
+export const watcher: Behavior<undefined, string[], WatcherCall, unknown, never, Result> = {
+  init: () => [],
+  handleCall(msg, heard, _from, ctx) {
+    if (msg.type === 'heard') return [heard, heard];
+    ctx.monitor(msg.target);
+    return ['watching', heard];
+  },
+  handleInfo(msg, heard) {
+    heard.push(msg.type === '$down' ? `$down ${msg.reason}` : msg.type === 'result' ? msg.text : msg.type);
+    return heard;
+  },
+};
+
+/** Told to `finish`, sends `to` a last message of `bytes` bytes, then stops normally. */
+export const finisher: Behavior<undefined, null, never, never, { type: 'finish'; to: Pid; bytes: number }, never> = {
+  init: () => null,
+  handleCast(msg, state, ctx) {
+    ctx.send(msg.to, { type: 'result', text: `result of ${msg.bytes} bytes`, pad: 'x'.repeat(msg.bytes) });
+    ctx.stop('normal');
+    return state;
+  },
+};
+
 /** An outcome as plain data. */
 export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly code: string; readonly message: string };
 
@@ -59,6 +89,8 @@ let slept = 0;
 
 export function setup(ctx: ChildContext): void {
   ctx.node.behaviors.register('kv', kv);
+  ctx.node.behaviors.register('watcher', watcher);
+  ctx.node.behaviors.register('finisher', finisher);
 }
 
 export const commands = {
