@@ -72,8 +72,10 @@ export interface NodeEvents {
    */
   messageDropped: { readonly target: Pid | string; readonly kind: 'call' | 'cast' | 'info'; readonly why: string };
   /**
-   * Messages queued for a node were never written because its link broke (casts, messages, and
-   * cluster traffic alike). Calls among them fail with `NOCONNECTION` on their own.
+   * Messages queued for a node were never written (casts, messages, and cluster traffic alike):
+   * its link broke, and calls among them fail with `NOCONNECTION` on their own; or they were
+   * queued before the link was up and turned out larger than that node's `maxFrameBytes`, and
+   * calls among them fail with `TIMEOUT`.
    */
   undelivered: { readonly node: NodeId; readonly count: number };
   /** The node has stopped. */
@@ -363,8 +365,8 @@ export class Node {
 
   /**
    * Sends a cast. Never throws: a cast to a process that is gone, or to a node that is not
-   * reachable, is dropped and reported as a `messageDropped` event; casts lost with a broken link
-   * are counted in an `undelivered` event.
+   * reachable, is dropped and reported as a `messageDropped` event; casts lost with a broken link,
+   * or too large for the other node's `maxFrameBytes`, are counted in an `undelivered` event.
    */
   cast<B>(target: ProcessRef<B> | string, message: CastOf<B>): void {
     this.#runtime.cast(target, message);

@@ -81,8 +81,12 @@ export interface ClusterEvents {
   suspect: { readonly node: NodeId };
   alive: { readonly node: NodeId };
   metaChanged: { readonly node: NodeId; readonly meta: Readonly<Record<string, string>> };
-  /** A link to a node came up or went down (membership decides whether the node is down). */
-  linkUp: { readonly node: NodeId; readonly instance: string };
+  /**
+   * A link to a node came up or went down (membership decides whether the node is down).
+   * `refused`: messages queued before the link was up that it would not take (over the node's
+   * frame limit), lost; `unsent`: messages still queued when it went down, lost.
+   */
+  linkUp: { readonly node: NodeId; readonly instance: string; readonly refused: number };
   linkDown: { readonly node: NodeId; readonly unsent: number };
 }
 
@@ -266,7 +270,7 @@ export class Cluster {
       }
     });
     this.#links.onMessage((peer, buffer, start, end) => this.#receive(peer, buffer, start, end));
-    this.#links.events.on('up', ({ peer, instance }) => this.#emitter.emit('linkUp', { node: peer, instance }));
+    this.#links.events.on('up', ({ peer, instance, refused }) => this.#emitter.emit('linkUp', { node: peer, instance, refused }));
     this.#links.events.on('down', ({ peer, unsent }) => {
       this.#emitter.emit('linkDown', { node: peer, unsent });
       if (!this.#stopped) this.#membership.connectionLost(peer);

@@ -19,7 +19,8 @@
  *   not at their timeout. The caller's remaining time travels with the call, and the callee skips a
  *   call whose caller has given up before it was dequeued.
  * - A cast or message that cannot be handed to the link (the node is down or unknown, the queue is
- *   full) is reported as `dropped`; messages still queued when a link breaks are counted and
+ *   full) is reported as `dropped`; messages still queued when a link breaks, and those queued
+ *   before a link was up that it refused (over the other node's frame limit), are counted and
  *   reported as `undelivered`. A message already written to the socket of a node that then dies
  *   can be lost without a report, as in any protocol without acknowledgements.
  * - A remote monitor fires exactly once (or never, after `demonitor`): with the process's exit
@@ -57,7 +58,7 @@ export interface RemoteCluster {
   isUp(node: NodeId): boolean;
   readonly events: Events<{
     nodeDown: { readonly node: NodeId };
-    linkUp: { readonly node: NodeId; readonly instance: string };
+    linkUp: { readonly node: NodeId; readonly instance: string; readonly refused: number };
     linkDown: { readonly node: NodeId; readonly unsent: number };
   }>;
 }
@@ -162,7 +163,10 @@ export class RemoteProcesses implements Router {
       c.handle(PROC, (from, body) => this.#receive(from, body)),
       c.events.on('nodeDown', ({ node }) => this.#gone(node, `node ${node} went down`)),
       c.events.on('linkDown', ({ node, unsent }) => this.#linkLost(node, unsent)),
-      c.events.on('linkUp', ({ node, instance }) => this.#linkBack(node, instance)),
+      c.events.on('linkUp', ({ node, instance, refused }) => {
+        if (refused > 0) this.#o.onUndelivered(node, refused);
+        this.#linkBack(node, instance);
+      }),
     ];
   }
 

@@ -68,8 +68,12 @@ export interface LinkManagerOptions {
 }
 
 export interface LinkEvents {
-  /** A link to a peer is ready. */
-  up: { readonly peer: string; readonly instance: string; readonly outbound: boolean };
+  /**
+   * A link to a peer is ready. `refused` counts the messages queued for it before it was up that
+   * it would not take (larger than the peer's frame limit, which only the handshake tells): they
+   * are lost, and logged.
+   */
+  up: { readonly peer: string; readonly instance: string; readonly outbound: boolean; readonly refused: number };
   /** The link to a peer is gone (and no other is being set up). */
   down: { readonly peer: string; readonly error: CohortError | undefined; readonly unsent: number };
   /** A stream failed its handshake. */
@@ -462,14 +466,16 @@ export class LinkManager {
     }
     const pending = [...moved, ...state.pending.splice(0)];
     state.pendingBytes = 0;
+    let refused = 0;
     for (const { payload, lane } of pending) {
       try {
         link.send(payload, lane);
       } catch (error) {
+        refused++;
         this.#o.logger.warn('dropped a queued message', { peer, error: asError(error).message });
       }
     }
-    this.#emitter.emit('up', { peer, instance, outbound: link.outbound });
+    this.#emitter.emit('up', { peer, instance, outbound: link.outbound, refused });
     // Last: frames that arrived with the end of the handshake are handled now, after `up` (and
     // after the link it replaces has delivered the peer's last messages).
     if (old === undefined || !sameInstance) this.#listen(peer, link);

@@ -12,6 +12,7 @@ import { MemoryNetwork } from '../../src/transport/memory.js';
 import { eventually } from '../helpers/eventually.js';
 import { rejection } from '../helpers/errors.js';
 import { gate } from '../helpers/behaviors.js';
+import { gated } from '../transport/helpers.js';
 
 const SECRET = 'cohort remote memory secret';
 const TIMINGS = { probeIntervalMs: 200, probeTimeoutMs: 100, suspicionTimeoutMs: 1_000, pushPullIntervalMs: 1_000 };
@@ -176,6 +177,25 @@ describe('remote processes (memory transport)', () => {
     a!.cast(ref, { type: 'put', key: 'k', value: 1 });
     expect(dropped).toEqual([expect.objectContaining({ target: ref, kind: 'cast' })]);
     expect(dropped[0]!.why).toContain(b!.id);
+  });
+
+  it('cast — one queued before the link is up and too large for the other node is counted as undelivered; the next arrives', async () => {
+    const network = new MemoryNetwork();
+    // What a dials says nothing until released, so a's link to b is not up while a queues for it.
+    const held = gated(network.transport(), 0);
+    const a = await Node.start({ name: 'a', secret: SECRET, membership: TIMINGS, transport: held.transport });
+    const b = await Node.start({ name: 'b', secret: SECRET, membership: TIMINGS, transport: network.transport(), maxFrameBytes: 64 * 1024 });
+    started.push(a, b);
+    const ref = await b.spawn(kv, undefined);
+    const undelivered: NodeEvents['undelivered'][] = [];
+    a.on('undelivered', (e) => undelivered.push(e));
+    a.cast(ref, { type: 'put', key: 'big', value: 'x'.repeat(100 * 1024) });
+    a.cast(ref, { type: 'put', key: 'small', value: 1 });
+    await eventually(() => expect(held.held()).toBeGreaterThan(0));
+    held.release();
+    await eventually(() => expect(undelivered).toEqual([{ node: b.id, count: 1 }]), 5_000);
+    await eventually(async () => expect(await b.call(ref, { type: 'get', key: 'small' })).toBe(1));
+    expect(await b.call(ref, { type: 'get', key: 'big' })).toBeNull();
   });
 
   it('spawn — on another node by registered name, args travel, the ref works from anywhere', async () => {

@@ -178,6 +178,23 @@ describe.each([
     expect([downsA, downsB]).toEqual([[], []]);
   });
 
+  it('link manager — a message queued before the link is up and too large for the peer is counted as refused in up; the rest arrive', async () => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams, { maxFrameBytes: 64 * 1024, secret: SECRET });
+    const b = await book.manager('b', streams, { maxFrameBytes: 4096, secret: SECRET });
+    const [atB, downsA] = [inbox(b), downs(a)];
+    const ups: { peer: string; refused: number }[] = [];
+    a.events.on('up', (e) => ups.push({ peer: e.peer, refused: e.refused }));
+    // No link yet: a's own limit is all it can check, so the large one is queued with the others.
+    a.send('b', text('before'));
+    a.send('b', Buffer.alloc(8192, 1));
+    a.send('b', text('after'));
+    await eventually(() => atB.length === 2, 5_000);
+    expect(atB.map((m) => m.text)).toEqual(['before', 'after']);
+    expect(ups).toEqual([{ peer: 'b', refused: 1 }]);
+    expect(downsA).toEqual([]);
+  });
+
   it('link manager — a full send queue fails at once with QUEUE_FULL and never grows past its bound', async () => {
     const streams = makeStreams();
     const a = await book.manager('a', streams, { maxQueueBytes: 1024 * 1024 });
