@@ -8,7 +8,10 @@
  *   is reported for it. A peer that restarted (new instance) replaces its old link at once.
  * - When the preferred link comes up after the other one already carried messages (both sides
  *   dialled, one of them by address), the other is retired rather than dropped: messages either
- *   side wrote on it still arrive, before any that came over the new link.
+ *   side wrote on it still arrive, before any that came over the new link. That holds too when the
+ *   other link finishes its handshake here only after the preferred one is up: while a handshake
+ *   in the other direction is under way with the peer, what arrives on the link is held back, and
+ *   delivered once that handshake has failed or its link has delivered its last message.
  * - `send` to a peer without a link dials it and queues the message (bounded by `maxQueueBytes`);
  *   the queue is flushed in order when the link comes up, and dropped (counted in the `down`
  *   event) when dialling fails.
@@ -80,11 +83,28 @@ export interface LinkEvents {
   refused: { readonly remote: string; readonly error: CohortError };
 }
 
+/** A handshake in progress with a peer. */
+interface Handshaking {
+  readonly outbound: boolean;
+  /** The peer has answered (its identity is known and admitted): the handshake ends soon, either way. */
+  answered?: boolean;
+}
+
 interface PeerState {
   link: Link | undefined;
   instance: string | undefined;
-  /** Directions of handshakes in progress: true = outbound. */
-  readonly handshaking: Set<{ readonly outbound: boolean }>;
+  /** Handshakes in progress. */
+  readonly handshaking: Set<Handshaking>;
+  /**
+   * Messages that arrived on `link` while a link in the other direction may still carry older
+   * ones (see `#hold`), copied, in order; undefined when nothing is held back.
+   */
+  held: Buffer[] | undefined;
+  heldBytes: number;
+  /** The link whose messages `held` keeps. */
+  heldLink: Link | undefined;
+  /** Late links still draining; `held` waits for them. */
+  draining: number;
   /** Messages waiting for the link. */
   readonly pending: Queued[];
   pendingBytes: number;
@@ -317,6 +337,10 @@ export class LinkManager {
         link: undefined,
         instance: undefined,
         handshaking: new Set(),
+        held: undefined,
+        heldBytes: 0,
+        heldLink: undefined,
+        draining: 0,
         pending: [],
         pendingBytes: 0,
         dialing: undefined,
@@ -332,7 +356,7 @@ export class LinkManager {
 
   async #dial(address: StreamAddress, expected: string | undefined): Promise<string> {
     if (this.#closed) throw new CohortError('NOCONNECTION', 'the transport is closed');
-    const marker = { outbound: true };
+    const marker: Handshaking = { outbound: true };
     let expectedState: PeerState | undefined;
     if (expected !== undefined) {
       expectedState = this.#state(expected);
@@ -342,7 +366,10 @@ export class LinkManager {
       const stream = await this.#o.streams.connect(address, this.#o.connectTimeoutMs);
       return await this.#establish(stream, true, expected, marker);
     } finally {
-      expectedState?.handshaking.delete(marker);
+      if (expected !== undefined && expectedState !== undefined) {
+        expectedState.handshaking.delete(marker);
+        this.#release(expected, expectedState);
+      }
     }
   }
 
@@ -372,11 +399,11 @@ export class LinkManager {
     }
   }
 
-  async #establish(stream: Duplex, outbound: boolean, expected: string | undefined, marker: { outbound: boolean }): Promise<string> {
+  async #establish(stream: Duplex, outbound: boolean, expected: string | undefined, marker: Handshaking): Promise<string> {
     const frames = new FrameStream(stream, this.#o.maxFrameBytes);
     this.#streams.add(frames);
     frames.onClose(() => this.#streams.delete(frames));
-    let claimed: PeerState | undefined;
+    let claimed: { readonly peer: string; readonly state: PeerState } | undefined;
     try {
       const result = await handshake(frames, {
         initiator: outbound,
@@ -390,10 +417,13 @@ export class LinkManager {
         clock: this.#o.clock,
         validatePeer: (id, instance) => {
           const refusal = this.#admit(id, instance, outbound, marker);
-          if (refusal === undefined && expected === undefined) {
-            // Seed dials and inbound links learn the peer here: count this handshake as in progress.
-            claimed = this.#state(id);
-            claimed.handshaking.add(marker);
+          if (refusal === undefined) {
+            marker.answered = true;
+            if (expected === undefined) {
+              // Seed dials and inbound links learn the peer here: count this handshake as in progress.
+              claimed = { peer: id, state: this.#state(id) };
+              claimed.state.handshaking.add(marker);
+            }
           }
           return refusal;
         },
@@ -403,7 +433,8 @@ export class LinkManager {
         throw new CohortError('NOCONNECTION', 'the transport closed during the handshake');
       }
       // This handshake is over: it must not count as "another link being set up" from here on.
-      claimed?.handshaking.delete(marker);
+      // (What it held back is released only once its link is installed, in `finally`.)
+      claimed?.state.handshaking.delete(marker);
       this.#peers.get(result.peerId)?.handshaking.delete(marker);
       const link = new Link(result.peerId, outbound, frames, result.cipher, {
         maxMessageBytes: this.#o.maxFrameBytes,
@@ -413,12 +444,15 @@ export class LinkManager {
       this.#install(result.peerId, result.peerInstance, link);
       return result.peerId;
     } finally {
-      claimed?.handshaking.delete(marker);
+      if (claimed !== undefined) {
+        claimed.state.handshaking.delete(marker);
+        this.#release(claimed.peer, claimed.state);
+      }
     }
   }
 
   /** Decides, during the handshake, whether a link to `peer` in this direction may proceed. */
-  #admit(peer: string, instance: string, outbound: boolean, marker: { outbound: boolean }): CohortError | undefined {
+  #admit(peer: string, instance: string, outbound: boolean, marker: Handshaking): CohortError | undefined {
     if (peer === this.#localId) return new CohortError('AUTH_FAILED', `the peer claims this node's own id ${peer}`);
     const refusal = this.#o.acceptPeer?.(peer);
     if (refusal !== undefined) return new CohortError('AUTH_FAILED', `refused peer ${peer}: ${refusal}`, { details: { peer } });
@@ -445,11 +479,15 @@ export class LinkManager {
       this.#late(peer, link);
       return;
     }
+    // The link held back (if any) is superseded: what it held goes first.
+    this.#flush(peer, state);
     state.link = link;
     state.instance = instance;
     state.backoff.reset();
     state.notBefore = 0;
     link.onClose((close) => this.#closed_(peer, link, close));
+    // A link in the other direction may still come up late and carry older messages.
+    if (this.#otherAnswered(state, link.outbound)) this.#hold(state, link);
     // Superseded: what the old link had not written moves over, ahead of what waited for a link.
     // A restarted peer's old link is dead: close it. Otherwise (the preferred direction won after
     // the other link carried messages) the peer may still be writing on it: retire it, and hold
@@ -482,30 +520,90 @@ export class LinkManager {
     else void drained.then(() => this.#listen(peer, link));
   }
 
-  /** Starts delivering what arrives on `link` (frames that came early first), unless it has closed. */
+  /**
+   * Starts delivering what arrives on `link` (frames that came early first), unless it has
+   * closed; while the link is held back, what arrives is kept instead (see `#hold`).
+   */
   #listen(peer: string, link: Link): void {
     if (link.closed) return;
+    const state = this.#state(peer);
     link.onMessage((buffer, start, end) => {
-      try {
-        this.#sink(peer, buffer, start, end);
-      } catch (error) {
-        this.#o.logger.warn('the message sink threw', { peer, error: asError(error).message });
-      }
+      if (state.heldLink === link) this.#keep(peer, state, buffer, start, end);
+      else this.#deliver(peer, buffer, start, end);
     });
+  }
+
+  #deliver(peer: string, buffer: Buffer, start: number, end: number): void {
+    try {
+      this.#sink(peer, buffer, start, end);
+    } catch (error) {
+      this.#o.logger.warn('the message sink threw', { peer, error: asError(error).message });
+    }
   }
 
   /**
    * The other direction's handshake finished after the preferred link was up (both were admitted
    * before either side knew of the other dial, as when a seed is dialled by address). The
    * preferred link stays; the late one is retired at once, and what the peer wrote on it before it
-   * switched is still delivered (as it arrives: the peer may by then have written newer messages
-   * on the preferred link, so order across the two links is not kept in this race).
+   * switched is delivered before anything more from the preferred link: that is held back until
+   * the late link closes. (The preferred link was already held back if this handshake had been
+   * answered when it came up, so what the peer wrote on it after switching waits too.)
    */
   #late(peer: string, link: Link): void {
     this.#o.logger.debug('a link finished its handshake after the preferred one was up; retiring it', { peer, outbound: link.outbound });
+    const state = this.#state(peer);
+    if (state.heldLink === undefined && state.link !== undefined) this.#hold(state, state.link);
     link.retire();
-    void this.#drain(peer, link);
+    state.draining++;
+    void this.#drain(peer, link).then(() => {
+      state.draining--;
+      this.#release(peer, state);
+    });
     this.#listen(peer, link);
+  }
+
+  /**
+   * Holds back what arrives on `link`: a handshake in the other direction has been answered, so
+   * the peer may have written older messages on that link, which must be delivered first. Released
+   * by `#release` when no such handshake is left and no late link is draining.
+   */
+  #hold(state: PeerState, link: Link): void {
+    state.held = [];
+    state.heldBytes = 0;
+    state.heldLink = link;
+  }
+
+  /** Keeps a message that arrived on the held-back link: a copy, since the range is the link's own frame. */
+  #keep(peer: string, state: PeerState, buffer: Buffer, start: number, end: number): void {
+    state.held!.push(Buffer.from(buffer.subarray(start, end)));
+    state.heldBytes += end - start;
+    if (state.heldBytes > this.#o.maxQueueBytes) {
+      this.#o.logger.warn('held back more than maxQueueBytes while a late link delivered; delivering now, in arrival order', { peer, bytes: state.heldBytes });
+      this.#flush(peer, state);
+    }
+  }
+
+  /** Delivers what was held back once nothing older can arrive any more. */
+  #release(peer: string, state: PeerState): void {
+    const link = state.heldLink;
+    if (link === undefined || state.draining > 0 || this.#otherAnswered(state, link.outbound)) return;
+    this.#flush(peer, state);
+  }
+
+  /** Delivers what was held back, in order, and stops holding. */
+  #flush(peer: string, state: PeerState): void {
+    const held = state.held;
+    state.held = undefined;
+    state.heldBytes = 0;
+    state.heldLink = undefined;
+    if (held === undefined || this.#closed) return;
+    for (const message of held) this.#deliver(peer, message, 0, message.length);
+  }
+
+  /** Whether a handshake in the direction opposite to `outbound` has been answered by the peer and is still under way. */
+  #otherAnswered(state: PeerState, outbound: boolean): boolean {
+    for (const h of state.handshaking) if (h.answered === true && h.outbound !== outbound) return true;
+    return false;
   }
 
   /** Resolves once a retired link has closed; closes it if the peer's goodbye does not come in time. */
@@ -525,6 +623,8 @@ export class LinkManager {
   #closed_(peer: string, link: Link, close: LinkClose): void {
     const state = this.#peers.get(peer);
     if (state === undefined || state.link !== link) return; // superseded: not a down
+    // What it held back arrived before it closed.
+    if (state.heldLink === link) this.#flush(peer, state);
     state.link = undefined;
     // The peer retired this link for another it set up: what was not written here goes there.
     if (close.reason === 'bye' && state.handshaking.size > 0) {

@@ -136,6 +136,32 @@ describe.each([
     expect([downsA, downsB]).toEqual([[], []]);
   });
 
+  it('link manager — what the peer wrote on a link that finishes its handshake late arrives before what it wrote after it on the preferred link', async () => {
+    const network = makeStreams();
+    const gate = gated(network, 2);
+    const a = await book.manager('a', network, { secret: SECRET });
+    const b = await book.manager('b', gate.transport, { secret: SECRET });
+    const [atA, downsA, downsB] = [inbox(a), downs(a), downs(b)];
+    // b dials a and writes on that link; a has not finished the handshake (b's last message is held).
+    await b.connect('a');
+    const early = Array.from({ length: 50 }, (_, i) => `early ${i}`);
+    for (const m of early) b.send('a', text(m));
+    await eventually(() => gate.held() > 0, 5_000);
+    // a dials b by address: b switches to the preferred link and writes on it.
+    await a.dialAddress(book.addresses.get('b')!);
+    await eventually(() => b.linkTo('a')?.outbound === false, 5_000);
+    b.send('a', text('later, on the preferred link'));
+    // It reaches a, which must hold it until the late link has given up the earlier ones.
+    await eventually(() => a.linkTo('b')!.bytes.in > 0, 5_000);
+    gate.release();
+    await eventually(() => atA.length === 51, 5_000);
+    expect(atA.map((m) => m.text)).toEqual([...early, 'later, on the preferred link']);
+    b.send('a', text('after the switch'));
+    await eventually(() => atA.length === 52, 5_000);
+    expect(atA[51]!.text).toBe('after the switch');
+    expect([downsA, downsB]).toEqual([[], []]);
+  });
+
   it.each([
     ['plain', undefined],
     ['secret + encryption', SECRET],
