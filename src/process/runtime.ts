@@ -8,7 +8,8 @@
  * - `call` settles exactly once: with the reply, with the error the process answered (e.g.
  *   `BAD_REQUEST`), with `PROCESS_EXITED` when the process ends before replying, with `NOPROC` when
  *   there is no such process, or with `TIMEOUT`. After a timeout the process may still handle the
- *   call if it had already started; a call whose caller gave up before it was dequeued is skipped.
+ *   call if it had already started; a call whose caller gave up before it was dequeued is skipped,
+ *   and the `from.signal` of one being handled aborts at that timeout.
  * - Messages from one sender to one process arrive in the order they were sent.
  * - A monitor fires exactly once (or never, after `demonitor`); monitoring a process that is not
  *   alive fires at once with `noproc`.
@@ -74,6 +75,11 @@ export type CallDone = (ok: boolean, value: unknown) => void;
 
 /** A call waiting for its reply, and its deadline in one object (see `Deadline`). */
 class PendingCall extends Deadline {
+  /** Why the caller stopped waiting, once it has. */
+  #gaveUp: CohortError | undefined;
+  /** Made on the first read of `signal` only: most handlers never look. */
+  #controller: AbortController | undefined;
+
   constructor(
     readonly tag: number,
     /** The process that owes the reply. */
@@ -87,6 +93,38 @@ class PendingCall extends Deadline {
 
   protected override expire(): void {
     this.onTimeout(this);
+  }
+
+  /** Aborted, with the caller's `TIMEOUT` as its reason, once the caller has given up. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#gaveUp !== undefined) this.#controller.abort(this.#gaveUp);
+    }
+    return this.#controller.signal;
+  }
+
+  /** The caller gave up: aborts the signal, if one was handed out. */
+  giveUp(reason: CohortError): void {
+    this.#gaveUp = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/** What `handleCall` gets as `from`: the caller, the call's tag, and the signal of its caller giving up. */
+class CallFrom implements From {
+  readonly #call: PendingCall;
+
+  constructor(
+    readonly pid: Pid | undefined,
+    readonly tag: number,
+    call: PendingCall,
+  ) {
+    this.#call = call;
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
   }
 }
 
@@ -263,20 +301,21 @@ export class ProcessRuntime implements CellHost {
 
   #enqueueCall(cell: ProcessCell, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone): void {
     const tag = this.#nextTag++;
-    this.#pending.set(tag, this.#deadlines.start(timeoutMs, new PendingCall(tag, cell, timeoutMs, done, this.#timedOut)));
-    cell.deliver({ kind: 'call', message, from: { pid: from, tag } });
+    const call = new PendingCall(tag, cell, timeoutMs, done, this.#timedOut);
+    this.#pending.set(tag, this.#deadlines.start(timeoutMs, call));
+    cell.deliver({ kind: 'call', message, from: new CallFrom(from, tag, call) });
   }
 
   /** A call got no reply in time. */
   readonly #timedOut = (p: PendingCall): void => {
     if (!this.#pending.delete(p.tag)) return;
     p.cell.owed.delete(p.tag);
-    p.done(
-      false,
-      new CohortError('TIMEOUT', `call to ${formatPid(p.cell.pid)} got no reply within ${p.timeoutMs} ms; it may or may not have been handled`, {
-        details: { pid: p.cell.pid, timeoutMs: p.timeoutMs },
-      }),
-    );
+    const error = new CohortError('TIMEOUT', `call to ${formatPid(p.cell.pid)} got no reply within ${p.timeoutMs} ms; it may or may not have been handled`, {
+      details: { pid: p.cell.pid, timeoutMs: p.timeoutMs },
+    });
+    p.done(false, error);
+    // Last: the handler's abort listeners run now, after the caller has its answer.
+    p.giveUp(error);
   };
 
   /** Casts to a process. A cast to a process that is gone is dropped and reported as `dropped`. */

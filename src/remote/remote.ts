@@ -16,8 +16,9 @@
  *   `NOCONNECTION`, `NOPROC`, `PROCESS_EXITED`, `BAD_REQUEST`). After `TIMEOUT` or `NOCONNECTION` the
  *   work may or may not have happened.
  * - Calls waiting on a node fail with `NOCONNECTION` as soon as its link breaks or it goes down,
- *   not at their timeout. The caller's remaining time travels with the call, and the callee skips a
- *   call whose caller has given up before it was dequeued.
+ *   not at their timeout. The caller's remaining time travels with the call: the callee skips a
+ *   call whose caller has given up before it was dequeued, and the `from.signal` of one it is
+ *   handling aborts when that time is up.
  * - A cast or message that cannot be handed to the link (the node is down or unknown, the queue is
  *   full) is reported as `dropped`; messages still queued when a link breaks, and those queued
  *   before a link was up that it refused (over the other node's frame limit), are counted and

@@ -167,6 +167,63 @@ describe('genserver — timeouts', () => {
     expect(handled).toEqual([2]);
   });
 
+  it('from.signal aborts when the caller gives up, with TIMEOUT as its reason; it never aborts for a call that was answered', async () => {
+    const clock = new ManualClock();
+    const seen: From[] = [];
+    let finish!: () => void;
+    const b = defineBehavior({
+      init: () => 0,
+      handleCall: async (msg: { type: 'long' } | { type: 'quick' }, s: number, from) => {
+        seen.push(from);
+        if (msg.type === 'long') await new Promise<void>((r) => (finish = r));
+        return [msg.type, s] as const;
+      },
+    });
+    const node = await start({ clock });
+    const ref = await node.spawn(b, undefined);
+    expect(await node.call(ref, { type: 'quick' }, { timeoutMs: 100 })).toBe('quick');
+    const long = rejection(node.call(ref, { type: 'long' }, { timeoutMs: 100 }));
+    await clock.advance(0);
+    expect(seen).toHaveLength(2);
+    const signal = seen[1]!.signal;
+    expect(signal.aborted).toBe(false);
+    let abortedAt: number | undefined;
+    signal.addEventListener('abort', () => (abortedAt = clock.now()));
+    await clock.advance(99);
+    expect(signal.aborted).toBe(false);
+    await clock.advance(1);
+    expect((await long).code).toBe('TIMEOUT');
+    expect(abortedAt).toBe(100);
+    expect(signal.reason).toMatchObject({ code: 'TIMEOUT' });
+    // The same signal on every read; and the answered call's signal stays quiet.
+    expect(seen[1]!.signal).toBe(signal);
+    await clock.advance(1_000);
+    expect(seen[0]!.signal.aborted).toBe(false);
+    finish();
+  });
+
+  it('from.signal read only after the caller gave up is already aborted', async () => {
+    const clock = new ManualClock();
+    let from!: From;
+    let finish!: () => void;
+    const b = defineBehavior({
+      init: () => 0,
+      handleCall: async (_msg: { type: 'long' }, s: number, f) => {
+        from = f;
+        await new Promise<void>((r) => (finish = r));
+        return [null, s] as const;
+      },
+    });
+    const node = await start({ clock });
+    const ref = await node.spawn(b, undefined);
+    const long = rejection(node.call(ref, { type: 'long' }, { timeoutMs: 50 }));
+    await clock.advance(50);
+    expect((await long).code).toBe('TIMEOUT');
+    expect(from.signal.aborted).toBe(true);
+    expect(from.signal.reason).toMatchObject({ code: 'TIMEOUT' });
+    finish();
+  });
+
   it('an invalid timeout is refused with INVALID_ARGUMENT', async () => {
     const node = await start();
     const ref = await node.spawn(counter, 0);

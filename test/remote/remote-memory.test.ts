@@ -152,6 +152,26 @@ describe('remote processes (memory transport)', () => {
     expect(await a!.call(ref, { type: 'handled' })).toBe(2);
   });
 
+  it('call — the handler on the other node sees from.signal abort when the caller gives up', async () => {
+    const [a, b] = await pair();
+    const aborts: { code: unknown; afterMs: number }[] = [];
+    const patient = defineBehavior({
+      init: () => null,
+      handleCall: async (_msg: { type: 'wait' }, state: null, from) => {
+        const started = performance.now();
+        await new Promise<void>((resolve) => from.signal.addEventListener('abort', () => resolve()));
+        aborts.push({ code: (from.signal.reason as CohortError).code, afterMs: performance.now() - started });
+        return ['too late', state] as const;
+      },
+    });
+    const ref = await b!.spawn(patient, undefined);
+    expect((await rejection(a!.call(ref, { type: 'wait' }, { timeoutMs: 200 }))).code).toBe('TIMEOUT');
+    await eventually(() => expect(aborts).toHaveLength(1));
+    expect(aborts[0]!.code).toBe('TIMEOUT');
+    // The caller's remaining time travelled with the call: the handler gave up near 200 ms, not at a default.
+    expect(aborts[0]!.afterMs).toBeLessThan(1_000);
+  });
+
   it('calls waiting on a node that leaves fail with NOCONNECTION at once, not at their timeout', async () => {
     const [a, b] = await pair();
     const ref = await b!.spawn(kv, undefined);

@@ -103,6 +103,17 @@ describe('remote processes (processes)', () => {
     expect(downs(n0, 'kept')).toHaveLength(1);
   });
 
+  it('deadline — a handler on another node sees from.signal abort with TIMEOUT when its caller gives up', { timeout: CASE_TIMEOUT }, async () => {
+    const cluster = await started(2);
+    const [n0, n1] = [cluster.node(0), cluster.node(1)];
+    const ref = await n1.command<Pid>('spawnKv');
+    const started0 = now();
+    expect(await n0.command<Outcome>('call', ref, { type: 'untilAbort' }, 300)).toMatchObject({ ok: false, code: 'TIMEOUT' });
+    await eventually(async () => expect(await n1.command<string[]>('aborted')).toEqual(['TIMEOUT']), 5_000);
+    // The caller's 300 ms travelled with the call: the handler did not wait for a default timeout.
+    expect(now() - started0).toBeLessThan(4_000);
+  });
+
   it('monitor order — a process hears the last (large) message of a remote process it monitors before its $down', { timeout: CASE_TIMEOUT }, async () => {
     const cluster = await started(2);
     const [n0, n1] = [cluster.node(0), cluster.node(1)];

@@ -10,14 +10,22 @@ import type { Behavior } from '../../../src/process/behavior.js';
 import type { NodeSpawnOptions } from '../../../src/node.js';
 import type { ChildContext } from '../protocol.js';
 
-type KvCall = { type: 'get'; key: string } | { type: 'put'; key: string; value: unknown } | { type: 'echo'; value: unknown } | { type: 'sleep'; ms: number };
+type KvCall =
+  | { type: 'get'; key: string }
+  | { type: 'put'; key: string; value: unknown }
+  | { type: 'echo'; value: unknown }
+  | { type: 'sleep'; ms: number }
+  | { type: 'untilAbort' };
 type KvCast = { type: 'put'; key: string; value: unknown };
 type KvState = Map<string, unknown>;
 
-/** A small key-value process; `sleep` holds it busy for `ms` of real time. */
+/**
+ * A small key-value process; `sleep` holds it busy for `ms` of real time; `untilAbort` holds it
+ * until its caller gives up, and notes the reason's code in `aborted`.
+ */
 export const kv: Behavior<Record<string, unknown> | undefined, KvState, KvCall, unknown, KvCast, unknown> = {
   init: (seed) => new Map(Object.entries(seed ?? {})),
-  async handleCall(msg, state) {
+  async handleCall(msg, state, from) {
     switch (msg.type) {
       case 'get':
         return [state.get(msg.key) ?? null, state];
@@ -30,6 +38,12 @@ export const kv: Behavior<Record<string, unknown> | undefined, KvState, KvCall, 
         await new Promise((r) => setTimeout(r, msg.ms));
         slept++;
         return ['slept', state];
+      case 'untilAbort': {
+        const { signal } = from;
+        await new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+        aborted.push(isCohortError(signal.reason) ? signal.reason.code : String(signal.reason));
+        return ['aborted', state];
+      }
     }
   },
   handleCast(msg, state) {
@@ -86,6 +100,8 @@ interface Batch {
 const batches = new Map<string, Batch>();
 /** How many `sleep` calls this child's kv processes have finished. */
 let slept = 0;
+/** The codes of the reasons `untilAbort` calls were aborted with. */
+const aborted: string[] = [];
 
 export function setup(ctx: ChildContext): void {
   ctx.node.behaviors.register('kv', kv);
@@ -101,6 +117,7 @@ export const commands = {
   cast: (ctx: ChildContext, target: Pid | string, msg: KvCast) => ctx.node.cast(target, msg),
   stopProcess: (ctx: ChildContext, target: Pid, reason?: 'normal' | 'shutdown') => outcome(ctx.node.stopProcess(target, reason)),
   slept: () => slept,
+  aborted: () => aborted,
   isAlive: (ctx: ChildContext, target: Pid | string) => ctx.node.isAlive(target),
   /** Monitors `target`; each down arrives as a custom `down` event `{ tag, pid, reason, message }`. */
   monitor: (ctx: ChildContext, target: Pid | string, tag: string) => {
