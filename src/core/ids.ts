@@ -220,3 +220,13 @@ export function parsePid(text: unknown): Pid {
   if (!Number.isSafeInteger(incarnation) || !Number.isSafeInteger(id)) throw fail('number out of range');
   return makePid(node, incarnation, id);
 }
+
+/**
+ * Where a node's request ids (remote requests, rpc calls) start: at random below 2^31, so that an
+ * answer meant for an earlier run of the same node id (restarted, same name, host and port) is
+ * most unlikely to match a request of this run, and ids stay 32-bit on the wire for two billion
+ * requests.
+ */
+export function firstRequestId(): number {
+  return Math.floor(Math.random() * 0x8000_0000);
+}

@@ -87,6 +87,8 @@ class PendingCall extends Deadline {
     readonly timeoutMs: number,
     readonly done: CallDone,
     readonly onTimeout: (p: PendingCall) => void,
+    /** The node the caller is on, for a call served for another node. */
+    readonly origin: NodeId | undefined,
   ) {
     super();
   }
@@ -95,7 +97,7 @@ class PendingCall extends Deadline {
     this.onTimeout(this);
   }
 
-  /** Aborted, with the caller's `TIMEOUT` as its reason, once the caller has given up. */
+  /** Aborted, with the reason the caller stopped waiting (`TIMEOUT`, `NOCONNECTION`), once it has. */
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
@@ -293,15 +295,31 @@ export class ProcessRuntime implements CellHost {
    * Calls a process of this node and answers through `done` instead of a promise (the remote
    * layer serves calls from other nodes this way). Settles like `call`.
    */
-  callLocal(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone): void {
+  callLocal(target: Pid, message: unknown, timeoutMs: number, from: Pid | undefined, origin: NodeId, done: CallDone): void {
     const cell = this.#lookup(target);
     if (cell === undefined) done(false, noproc(this, target, 'the call was not delivered'));
-    else this.#enqueueCall(cell, message, timeoutMs, from, done);
+    else this.#enqueueCall(cell, message, timeoutMs, from, done, origin);
   }
 
-  #enqueueCall(cell: ProcessCell, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone): void {
+  /**
+   * The callers on node `origin` no longer wait: it went down, or it restarted. Their calls end
+   * here without an answer (one sent now could reach a new run of that node, which never asked),
+   * a call not yet dequeued is skipped, and a handler at work on one sees `from.signal` abort with
+   * `NOCONNECTION`.
+   */
+  callersGone(origin: NodeId, why: string): void {
+    for (const [tag, call] of this.#pending) {
+      if (call.origin !== origin) continue;
+      this.#pending.delete(tag);
+      call.cell.owed.delete(tag);
+      call.cancel();
+      call.giveUp(new CohortError('NOCONNECTION', `the caller's node ${origin} no longer waits: ${why}`, { details: { node: origin } }));
+    }
+  }
+
+  #enqueueCall(cell: ProcessCell, message: unknown, timeoutMs: number, from: Pid | undefined, done: CallDone, origin?: NodeId): void {
     const tag = this.#nextTag++;
-    const call = new PendingCall(tag, cell, timeoutMs, done, this.#timedOut);
+    const call = new PendingCall(tag, cell, timeoutMs, done, this.#timedOut, origin);
     this.#pending.set(tag, this.#deadlines.start(timeoutMs, call));
     cell.deliver({ kind: 'call', message, from: new CallFrom(from, tag, call) });
   }

@@ -64,11 +64,11 @@ export interface From {
   /** Unique per call. */
   readonly tag: number;
   /**
-   * Aborted when the caller stops waiting: its timeout passed, on this node or, for a call from
-   * another node, on the caller's (its remaining time travels with the call). The reason is a
-   * `CohortError` with code `TIMEOUT`. A handler that works long can give up then, e.g.
-   * `await fetch(url, { signal: from.signal })`; its reply would reach nobody. A call that was
-   * answered never aborts it.
+   * Aborted when the caller stops waiting, with a `CohortError` as the reason: `TIMEOUT` when its
+   * timeout passed (for a call from another node, its remaining time travels with the call), or
+   * `NOCONNECTION` when the caller's node went down or restarted. A handler that works long can
+   * give up then, e.g. `await fetch(url, { signal: from.signal })`; its reply would reach nobody.
+   * A call that was answered never aborts it.
    */
   readonly signal: AbortSignal;
 }

@@ -18,7 +18,10 @@
  * - Calls waiting on a node fail with `NOCONNECTION` as soon as its link breaks or it goes down,
  *   not at their timeout. The caller's remaining time travels with the call: the callee skips a
  *   call whose caller has given up before it was dequeued, and the `from.signal` of one it is
- *   handling aborts when that time is up.
+ *   handling aborts when that time is up. When the caller's node goes down or restarts, its calls
+ *   end here without an answer (one could reach the new run, which never asked) and their signals
+ *   abort with `NOCONNECTION`; request ids start at random, so an answer already on its way is most
+ *   unlikely to match a request of the new run.
  * - A cast or message that cannot be handed to the link (the node is down or unknown, the queue is
  *   full) is reported as `dropped`; messages still queued when a link breaks, and those queued
  *   before a link was up that it refused (over the other node's frame limit), are counted and
@@ -38,7 +41,7 @@ import { Deadline, Deadlines } from '../core/deadlines.js';
 import { IdTable } from '../core/id-table.js';
 import { CohortError, toWireError, unreachable, type WireError } from '../core/errors.js';
 import type { Events, Unsubscribe } from '../core/events.js';
-import { formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
+import { firstRequestId, formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { MonitorTarget } from '../process/process.js';
 import type { Router } from '../process/router.js';
@@ -150,7 +153,8 @@ export class RemoteProcesses implements Router {
   readonly #unsubscribe: Unsubscribe[];
   /** The deadlines of waiting requests; they keep a script alive until the requests settle. */
   readonly #deadlines: Deadlines;
-  #nextId = 1;
+  /** Request ids start at random (see `firstRequestId`). */
+  #nextId = firstRequestId();
   #closed = false;
 
   constructor(options: RemoteOptions) {
@@ -331,7 +335,7 @@ export class RemoteProcesses implements Router {
     switch (m.t) {
       case 'call': {
         const id = m.i;
-        this.#runtime.callLocal(m.to, m.m, m.ms, m.f, (ok, v) => {
+        this.#runtime.callLocal(m.to, m.m, m.ms, m.f, from, (ok, v) => {
           if (ok) this.#sendQuietly(from, 'ok', encodeOk(id, v));
           else this.#trySend(from, { t: 'err', i: id, e: this.#wireError(v) });
         });
@@ -517,6 +521,7 @@ export class RemoteProcesses implements Router {
   /** `node` is down (or restarted): everything that depended on it ends with `noconnection`. */
   #gone(node: NodeId, why: string): void {
     this.#failPending(node, why);
+    this.#runtime.callersGone(node, why);
     for (const [ref, watch] of this.#watches) {
       if (watch.target.node === node) this.#fire(ref, 'noconnection', why);
     }

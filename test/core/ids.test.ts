@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CohortError } from '../../src/core/errors.js';
 import {
+  firstRequestId,
   formatNodeId,
   formatPid,
   isNodeId,
@@ -218,5 +219,18 @@ describe('pids', () => {
     const e = thrown(() => parsePid('<a@h:0#1.2>'));
     expect(e.code).toBe('INVALID_PID');
     expect((e.cause as CohortError).code).toBe('INVALID_NODE_ID');
+  });
+});
+
+describe('firstRequestId', () => {
+  it('is a non-negative integer below 2^31, and differs from run to run', () => {
+    const ids = Array.from({ length: 1_000 }, () => firstRequestId());
+    for (const id of ids) {
+      expect(Number.isSafeInteger(id)).toBe(true);
+      expect(id).toBeGreaterThanOrEqual(0);
+      expect(id).toBeLessThan(2 ** 31);
+    }
+    // Two runs starting at the same id would be the collision it exists to avoid.
+    expect(new Set(ids).size).toBeGreaterThan(990);
   });
 });

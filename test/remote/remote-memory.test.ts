@@ -172,6 +172,46 @@ describe('remote processes (memory transport)', () => {
     expect(aborts[0]!.afterMs).toBeLessThan(1_000);
   });
 
+  it('call — a node that restarts under the same id gets no answer meant for its earlier run, and the handler sees from.signal abort', async () => {
+    const network = new MemoryNetwork();
+    const b = await startNode(network, 'b');
+    const release = gate();
+    const started: string[] = [];
+    const aborted: unknown[] = [];
+    const slow = defineBehavior({
+      init: () => null,
+      handleCall: async (msg: { type: 'slow'; tag: string }, state: null, from) => {
+        started.push(msg.tag);
+        from.signal.addEventListener('abort', () => aborted.push((from.signal.reason as CohortError).code));
+        await release.promise;
+        return [msg.tag, state] as const;
+      },
+    });
+    const first = await b.spawn(slow, undefined);
+    const second = await b.spawn(slow, undefined);
+    const nodes: Node[] = [];
+    const startA = async () => {
+      const a = await Node.start({ name: 'a', port: 7_100, secret: SECRET, seeds: [b.id], membership: TIMINGS, transport: network.transport() });
+      nodes.push(a);
+      return a;
+    };
+    const a1 = await startA();
+    await eventually(() => b.members().some((m) => m.id === a1.id && m.status === 'alive'), 10_000);
+    const old = rejection(a1.call(first, { type: 'slow', tag: 'for the earlier run' }, { timeoutMs: 30_000 }));
+    await eventually(() => expect(started).toEqual(['for the earlier run']));
+    await a1.stop();
+    expect(['NOCONNECTION', 'NODE_STOPPED']).toContain((await old).code);
+    await eventually(() => expect(aborted).toEqual(['NOCONNECTION']));
+    const a2 = await startA();
+    expect(a2.id).toBe(a1.id);
+    await eventually(() => a2.members().some((m) => m.id === b.id && m.status === 'alive'), 10_000);
+    const fresh = a2.call(second, { type: 'slow', tag: 'for the new run' }, { timeoutMs: 30_000 });
+    await eventually(() => expect(started).toHaveLength(2));
+    release.open();
+    expect(await fresh).toBe('for the new run');
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
   it('calls waiting on a node that leaves fail with NOCONNECTION at once, not at their timeout', async () => {
     const [a, b] = await pair();
     const ref = await b!.spawn(kv, undefined);

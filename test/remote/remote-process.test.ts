@@ -114,6 +114,16 @@ describe('remote processes (processes)', () => {
     expect(now() - started0).toBeLessThan(4_000);
   });
 
+  it('caller killed — the handler on the other node sees from.signal abort with NOCONNECTION', { timeout: CASE_TIMEOUT }, async () => {
+    const cluster = await started(2);
+    const [n0, n1] = [cluster.node(0), cluster.node(1)];
+    const ref = await n0.command<Pid>('spawnKv');
+    await n1.command('startCalls', 'held', ref, 1, { type: 'untilAbort' }, 60_000);
+    await eventually(async () => expect(await n0.command<number>('untilAbortStarted')).toBe(1), 5_000);
+    await cluster.kill(1);
+    await eventually(async () => expect(await n0.command<string[]>('aborted')).toEqual(['NOCONNECTION']), 15_000);
+  });
+
   it('monitor order — a process hears the last (large) message of a remote process it monitors before its $down', { timeout: CASE_TIMEOUT }, async () => {
     const cluster = await started(2);
     const [n0, n1] = [cluster.node(0), cluster.node(1)];

@@ -30,7 +30,7 @@ import { Deadlines } from '../../core/deadlines.js';
 import { IdTable } from '../../core/id-table.js';
 import { CohortError, describe, toWireError, unreachable } from '../../core/errors.js';
 import { Emitter, type Unsubscribe } from '../../core/events.js';
-import type { NodeId } from '../../core/ids.js';
+import { firstRequestId, type NodeId } from '../../core/ids.js';
 import { childLogger, type Logger } from '../../core/logger.js';
 import { validate } from '../../process/validate.js';
 import { AlgorithmRegistry } from '../balancer/algorithms/index.js';
@@ -141,7 +141,8 @@ export class Rpc {
   readonly #callTimeoutMs: number;
   readonly #drainTimeoutMs: number;
   readonly #host: BalancerHost;
-  #nextId = 1;
+  /** Call ids start at random (see `firstRequestId`). */
+  #nextId = firstRequestId();
   #closed = false;
 
   constructor(options: RpcOptions) {

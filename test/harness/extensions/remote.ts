@@ -40,6 +40,7 @@ export const kv: Behavior<Record<string, unknown> | undefined, KvState, KvCall, 
         return ['slept', state];
       case 'untilAbort': {
         const { signal } = from;
+        untilAbort++;
         await new Promise<void>((r) => signal.addEventListener('abort', () => r()));
         aborted.push(isCohortError(signal.reason) ? signal.reason.code : String(signal.reason));
         return ['aborted', state];
@@ -100,7 +101,8 @@ interface Batch {
 const batches = new Map<string, Batch>();
 /** How many `sleep` calls this child's kv processes have finished. */
 let slept = 0;
-/** The codes of the reasons `untilAbort` calls were aborted with. */
+/** How many `untilAbort` calls have started, and the codes of the reasons they were aborted with. */
+let untilAbort = 0;
 const aborted: string[] = [];
 
 export function setup(ctx: ChildContext): void {
@@ -118,6 +120,7 @@ export const commands = {
   stopProcess: (ctx: ChildContext, target: Pid, reason?: 'normal' | 'shutdown') => outcome(ctx.node.stopProcess(target, reason)),
   slept: () => slept,
   aborted: () => aborted,
+  untilAbortStarted: () => untilAbort,
   isAlive: (ctx: ChildContext, target: Pid | string) => ctx.node.isAlive(target),
   /** Monitors `target`; each down arrives as a custom `down` event `{ tag, pid, reason, message }`. */
   monitor: (ctx: ChildContext, target: Pid | string, tag: string) => {
