@@ -90,20 +90,21 @@ interface Handshaking {
   answered?: boolean;
 }
 
+/** Messages held back on one link (see `#hold`): copies, in the order they arrived. */
+interface Hold {
+  readonly link: Link;
+  readonly messages: Buffer[];
+  bytes: number;
+}
+
 interface PeerState {
   link: Link | undefined;
   instance: string | undefined;
   /** Handshakes in progress. */
   readonly handshaking: Set<Handshaking>;
-  /**
-   * Messages that arrived on `link` while a link in the other direction may still carry older
-   * ones (see `#hold`), copied, in order; undefined when nothing is held back.
-   */
-  held: Buffer[] | undefined;
-  heldBytes: number;
-  /** The link whose messages `held` keeps. */
-  heldLink: Link | undefined;
-  /** Late links still draining; `held` waits for them. */
+  /** What arrived on `link` while a link in the other direction may still carry older messages. */
+  hold: Hold | undefined;
+  /** Late links still draining; `hold` waits for them. */
   draining: number;
   /** Messages waiting for the link. */
   readonly pending: Queued[];
@@ -337,9 +338,7 @@ export class LinkManager {
         link: undefined,
         instance: undefined,
         handshaking: new Set(),
-        held: undefined,
-        heldBytes: 0,
-        heldLink: undefined,
+        hold: undefined,
         draining: 0,
         pending: [],
         pendingBytes: 0,
@@ -528,7 +527,7 @@ export class LinkManager {
     if (link.closed) return;
     const state = this.#state(peer);
     link.onMessage((buffer, start, end) => {
-      if (state.heldLink === link) this.#keep(peer, state, buffer, start, end);
+      if (state.hold?.link === link) this.#keep(peer, state, state.hold, buffer, start, end);
       else this.#deliver(peer, buffer, start, end);
     });
   }
@@ -552,7 +551,7 @@ export class LinkManager {
   #late(peer: string, link: Link): void {
     this.#o.logger.debug('a link finished its handshake after the preferred one was up; retiring it', { peer, outbound: link.outbound });
     const state = this.#state(peer);
-    if (state.heldLink === undefined && state.link !== undefined) this.#hold(state, state.link);
+    if (state.hold === undefined && state.link !== undefined) this.#hold(state, state.link);
     link.retire();
     state.draining++;
     void this.#drain(peer, link).then(() => {
@@ -568,36 +567,32 @@ export class LinkManager {
    * by `#release` when no such handshake is left and no late link is draining.
    */
   #hold(state: PeerState, link: Link): void {
-    state.held = [];
-    state.heldBytes = 0;
-    state.heldLink = link;
+    state.hold = { link, messages: [], bytes: 0 };
   }
 
   /** Keeps a message that arrived on the held-back link: a copy, since the range is the link's own frame. */
-  #keep(peer: string, state: PeerState, buffer: Buffer, start: number, end: number): void {
-    state.held!.push(Buffer.from(buffer.subarray(start, end)));
-    state.heldBytes += end - start;
-    if (state.heldBytes > this.#o.maxQueueBytes) {
-      this.#o.logger.warn('held back more than maxQueueBytes while a late link delivered; delivering now, in arrival order', { peer, bytes: state.heldBytes });
+  #keep(peer: string, state: PeerState, hold: Hold, buffer: Buffer, start: number, end: number): void {
+    hold.messages.push(Buffer.from(buffer.subarray(start, end)));
+    hold.bytes += end - start;
+    if (hold.bytes > this.#o.maxQueueBytes) {
+      this.#o.logger.warn('held back more than maxQueueBytes while a late link delivered; delivering now, in arrival order', { peer, bytes: hold.bytes });
       this.#flush(peer, state);
     }
   }
 
   /** Delivers what was held back once nothing older can arrive any more. */
   #release(peer: string, state: PeerState): void {
-    const link = state.heldLink;
-    if (link === undefined || state.draining > 0 || this.#otherAnswered(state, link.outbound)) return;
+    const hold = state.hold;
+    if (hold === undefined || state.draining > 0 || this.#otherAnswered(state, hold.link.outbound)) return;
     this.#flush(peer, state);
   }
 
   /** Delivers what was held back, in order, and stops holding. */
   #flush(peer: string, state: PeerState): void {
-    const held = state.held;
-    state.held = undefined;
-    state.heldBytes = 0;
-    state.heldLink = undefined;
-    if (held === undefined || this.#closed) return;
-    for (const message of held) this.#deliver(peer, message, 0, message.length);
+    const hold = state.hold;
+    state.hold = undefined;
+    if (hold === undefined || this.#closed) return;
+    for (const message of hold.messages) this.#deliver(peer, message, 0, message.length);
   }
 
   /** Whether a handshake in the direction opposite to `outbound` has been answered by the peer and is still under way. */
@@ -624,7 +619,7 @@ export class LinkManager {
     const state = this.#peers.get(peer);
     if (state === undefined || state.link !== link) return; // superseded: not a down
     // What it held back arrived before it closed.
-    if (state.heldLink === link) this.#flush(peer, state);
+    if (state.hold?.link === link) this.#flush(peer, state);
     state.link = undefined;
     // The peer retired this link for another it set up: what was not written here goes there.
     if (close.reason === 'bye' && state.handshaking.size > 0) {
