@@ -10,10 +10,11 @@
  *   the server decodes each request and encodes its reply; both sides gather the frames written
  *   in one tick into one socket write (queue + `queueMicrotask` flush). No timeouts, no checks:
  *   the most a remote call on Node.js can do here, which is the bar cohort is held to;
- * - raw sealed: the raw echo with every socket write sealed the way an encrypted cohort link
- *   seals a frame: ChaCha20-Poly1305 from node:crypto, one key per direction, a counter nonce,
- *   the next cipher set up right after each write. It is what sealing each frame costs on Node.js
- *   by itself, the floor under cohort's encryption cost;
+ * - raw sealed: the raw echo with every socket write sealed as an encrypted cohort link seals a
+ *   frame, by cohort's own compiled cipher (`CipherState`): ChaCha20-Poly1305, one key per
+ *   direction, a counter nonce; small frames in WebAssembly, large ones through node:crypto with
+ *   the next cipher set up right after each write. It is what sealing each frame costs by itself,
+ *   the floor under cohort's encryption cost;
  * - cohort plain and cohort encrypted: `node.call(pid, message, { timeoutMs: 5000 })` from one
  *   node to an echo GenServer on another; both nodes have a secret, with `encryption: false`
  *   (authenticated frames) or `true` (Noise, ChaCha20-Poly1305);
@@ -55,7 +56,7 @@
  * Usage: `npm run bench:remote [-- --quick] [-- --source]`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, type CipherChaCha20Poly1305, type DecipherChaCha20Poly1305, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -65,10 +66,21 @@ import { Packr } from 'msgpackr';
 import { generate } from 'selfsigned';
 import type * as CohortModule from '../src/index.js';
 import type { Behavior, Pid, ProcessRef } from '../src/index.js';
+import type * as CryptoModule from '../src/transport/crypto/index.js';
+import type { CipherState } from '../src/transport/crypto/index.js';
+import type * as WasmAeadModule from '../src/transport/crypto/wasm-aead.js';
 import { compileSources } from './compile.js';
 import { latency, median, table, type Latency } from './stats.js';
 
 type Cohort = typeof CohortModule;
+/** The compiled cipher modules the raw sealed echo seals with. */
+type CryptoModules = typeof CryptoModule & typeof WasmAeadModule;
+
+/** Loads the compiled cohort a subject measures, or its cipher alone. */
+interface Loaders {
+  cohort(): Promise<Cohort>;
+  crypto(): Promise<CryptoModules>;
+}
 
 // --- configuration ---------------------------------------------------------------------------
 
@@ -127,8 +139,8 @@ interface Subject {
   /** A stable key: `raw`, `raw-sealed`, `cohort-plain`, `cohort-encrypted`, `cohort-tls`, `moleculer`. */
   readonly name: string;
   readonly label: string;
-  serve(cohort: () => Promise<Cohort>): Promise<EchoServer>;
-  connect(address: unknown, cohort: () => Promise<Cohort>): Promise<EchoClient>;
+  serve(load: Loaders): Promise<EchoServer>;
+  connect(address: unknown, load: Loaders): Promise<EchoClient>;
 }
 
 /**
@@ -167,10 +179,9 @@ class FramedSocket {
       this.socket.write(bytes);
       return;
     }
-    const [body, tag] = this.sealer.seal(bytes);
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32BE(body.length + tag.length, 0);
-    this.socket.write(Buffer.concat([header, body, tag], 4 + body.length + tag.length));
+    const frame = this.sealer.seal(bytes);
+    frame.writeUInt32BE(frame.length - 4, 0);
+    this.socket.write(frame);
     this.sealer.prepare();
   };
 
@@ -199,58 +210,50 @@ class FramedSocket {
 }
 
 /**
- * ChaCha20-Poly1305 per frame from node:crypto, as an encrypted cohort link does it: a key per
- * direction, the Noise nonce (4 zero bytes, a 64-bit little-endian counter), and the cipher for
- * the next frame each way set up in `prepare`, right after a write. A frame that fails to open
- * throws, which breaks the benchmark's socket.
+ * ChaCha20-Poly1305 per frame with cohort's own cipher states (the compiled `CipherState`), as an
+ * encrypted cohort link seals its frames: a key per direction, the Noise nonce (4 zero bytes, a
+ * 64-bit little-endian counter), small frames in WebAssembly and large ones through node:crypto,
+ * whose setup for the next frame is made in `prepare`, right after a write. A frame that fails to
+ * open throws, which breaks the benchmark's socket.
  */
 class Sealer {
-  readonly #sendKey: KeyObject;
-  readonly #receiveKey: KeyObject;
-  #sent = 0;
-  #received = 0;
-  #cipher: CipherChaCha20Poly1305 | undefined;
-  #decipher: DecipherChaCha20Poly1305 | undefined;
+  readonly #send: CipherState;
+  readonly #receive: CipherState;
 
-  constructor(role: 'client' | 'server') {
-    const key = (direction: string) => createSecretKey(createHash('sha256').update(`${SECRET}/${direction}`).digest());
-    this.#sendKey = key(role === 'client' ? 'to-server' : 'to-client');
-    this.#receiveKey = key(role === 'client' ? 'to-client' : 'to-server');
-    this.prepare();
+  private constructor(send: CipherState, receive: CipherState) {
+    this.#send = send;
+    this.#receive = receive;
+  }
+
+  /**
+   * Loads the compiled cipher and waits for its WebAssembly part; returns what makes the sealer
+   * of one connection, with keys derived from the benchmark's secret, one per direction.
+   */
+  static async factory(role: 'client' | 'server', load: Loaders): Promise<() => Sealer> {
+    const crypto = await load.crypto();
+    await crypto.loadWasmAead();
+    const key = (direction: string) => createHash('sha256').update(`${SECRET}/${direction}`).digest();
+    return () => {
+      const sealer = new Sealer(new crypto.CipherState(key(role === 'client' ? 'to-server' : 'to-client')), new crypto.CipherState(key(role === 'client' ? 'to-client' : 'to-server')));
+      sealer.prepare();
+      return sealer;
+    };
   }
 
   prepare(): void {
-    this.#cipher ??= createCipheriv('chacha20-poly1305', this.#sendKey, nonce(this.#sent), { authTagLength: 16 });
-    this.#decipher ??= createDecipheriv('chacha20-poly1305', this.#receiveKey, nonce(this.#received), { authTagLength: 16 });
+    this.#send.prepare('encrypt');
+    this.#receive.prepare('decrypt');
   }
 
-  seal(plain: Buffer): [body: Buffer, tag: Buffer] {
-    this.prepare();
-    const cipher = this.#cipher!;
-    this.#cipher = undefined;
-    this.#sent++;
-    const body = cipher.update(plain);
-    cipher.final();
-    return [body, cipher.getAuthTag()];
+  /** The sealed frame, after 4 bytes left free for its length prefix. */
+  seal(plain: Buffer): Buffer {
+    return this.#send.encryptAfter(4, plain);
   }
 
   open(frame: Buffer): Buffer {
-    this.prepare();
-    const decipher = this.#decipher!;
-    this.#decipher = undefined;
-    this.#received++;
-    decipher.setAuthTag(frame.subarray(frame.length - 16));
-    const plain = decipher.update(frame.subarray(0, frame.length - 16));
-    decipher.final();
-    return plain;
+    const plain = this.#receive.decrypt(frame);
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
   }
-}
-
-/** The Noise nonce for a frame counter below 2^32. */
-function nonce(counter: number): Buffer {
-  const bytes = Buffer.alloc(12);
-  bytes.writeUInt32LE(counter, 4);
-  return bytes;
 }
 
 /** Plain MessagePack (maps, no records), as msgpackr's own `pack` writes it. */
@@ -259,7 +262,8 @@ const packr = new Packr({ useRecords: false });
 const rawSubject = (sealed: boolean): Subject => ({
   name: sealed ? 'raw-sealed' : 'raw',
   label: sealed ? 'raw socket, each write sealed' : 'raw socket (net + msgpackr)',
-  async serve() {
+  async serve(load) {
+    const makeSealer = sealed ? await Sealer.factory('server', load) : undefined;
     const sockets = new Set<Socket>();
     const server = createServer((socket) => {
       sockets.add(socket);
@@ -271,7 +275,7 @@ const rawSubject = (sealed: boolean): Subject => ({
           const [id, message] = packr.unpack(payload) as [number, unknown];
           framed.send(packr.pack([id, message]));
         },
-        sealed ? new Sealer('server') : undefined,
+        makeSealer?.(),
       );
     });
     const port = await listen(server);
@@ -283,7 +287,7 @@ const rawSubject = (sealed: boolean): Subject => ({
       },
     };
   },
-  async connect(address) {
+  async connect(address, load) {
     const { port } = address as { port: number };
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host: LOOPBACK, port }, () => (s.off('error', reject), resolve(s)));
@@ -299,7 +303,7 @@ const rawSubject = (sealed: boolean): Subject => ({
         waiting.delete(id);
         resolve?.(message);
       },
-      sealed ? new Sealer('client') : undefined,
+      sealed ? (await Sealer.factory('client', load))() : undefined,
     );
     socket.on('error', () => {}); // a broken socket shows up as calls that never answer: the command times out
     return {
@@ -370,7 +374,7 @@ const cohortSubject = (protection: Protection): Subject => ({
   name: `cohort-${protection}`,
   label: COHORT_LABELS[protection],
   async serve(load) {
-    const { Node } = await load();
+    const { Node } = await load.cohort();
     const tls = protection === 'tls' ? await runCertificate() : undefined;
     const encryption = tls === undefined ? protection === 'encrypted' : { tls };
     const node = await Node.start({ name: 'server', host: LOOPBACK, port: 0, secret: SECRET, encryption });
@@ -386,7 +390,7 @@ const cohortSubject = (protection: Protection): Subject => ({
   },
   async connect(address, load) {
     const { node: serverId, pid, tls } = address as CohortAddress;
-    const { Node } = await load();
+    const { Node } = await load.cohort();
     const encryption = tls === undefined ? protection === 'encrypted' : { tls };
     const node = await Node.start({ name: 'client', host: LOOPBACK, port: 0, seeds: [serverId], secret: SECRET, encryption });
     try {
@@ -575,7 +579,13 @@ async function childMain(spec: ChildSpec): Promise<void> {
   try {
     const subject = SUBJECTS.find((s) => s.name === spec.subject);
     if (subject === undefined) throw new Error(`unknown subject ${spec.subject}`);
-    const load = () => import(spec.url) as Promise<Cohort>;
+    const load: Loaders = {
+      cohort: () => import(spec.url) as Promise<Cohort>,
+      crypto: async () => ({
+        ...((await import(new URL('transport/crypto/index.js', spec.url).href)) as typeof CryptoModule),
+        ...((await import(new URL('transport/crypto/wasm-aead.js', spec.url).href)) as typeof WasmAeadModule),
+      }),
+    };
     if (spec.role === 'server') {
       const server = await subject.serve(load);
       process.on('message', (c: Command) => {

@@ -32,6 +32,7 @@ import { TimerSet, type Clock } from '../core/clock.js';
 import { CohortError, isCohortError } from '../core/errors.js';
 import { Emitter, type Events } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { loadWasmAead } from './crypto/wasm-aead.js';
 import { FrameStream } from './frame-stream.js';
 import { handshake, type SecretKeys } from './handshake.js';
 import { Link, type LinkClose, type Queued } from './link.js';
@@ -141,6 +142,8 @@ export class LinkManager {
     this.#timers = new TimerSet(options.clock);
     this.#emitter = new Emitter<LinkEvents>((error, type) => options.logger.warn('link listener threw', { type, error: String(error) }));
     this.events = this.#emitter;
+    // Encrypted links seal small frames in WebAssembly once it has loaded (node:crypto until then).
+    if (options.encrypt && options.keys !== undefined) void loadWasmAead();
   }
 
   /**

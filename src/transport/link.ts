@@ -20,11 +20,12 @@
  * - Small messages queued in the same turn are packed as records into as few frames as fit
  *   (each frame sealed once when encrypting) and written with one syscall.
  * - Encrypted frames are sealed in write order, so counter nonces match on both sides; a tampered,
- *   replayed, reordered or truncated frame closes the link with `PROTOCOL_ERROR`. Right after each
- *   write, the cipher is set up for the next frame in each direction (`FrameCipher.prepare`): the
- *   frames are already on their way, so on another host that setup overlaps the peer's work
- *   instead of delaying the next message, and it runs while the cipher code is still warm in the
- *   CPU caches (cheaper than as the first work after the process wakes up).
+ *   replayed, reordered or truncated frame closes the link with `PROTOCOL_ERROR`. Small frames are
+ *   sealed and opened in WebAssembly, which needs no setup per frame (see `crypto/wasm-aead.ts`);
+ *   large ones, and all of them until that has loaded, go through node:crypto, which does. For
+ *   those, right after each write the cipher is set up for the next frame in each direction
+ *   (`FrameCipher.prepare`): the frames are already on their way, so on another host that setup
+ *   overlaps the peer's work instead of delaying the next message.
  *
  * - A link replaced by another to the same peer is retired, not dropped: each side says goodbye on
  *   it and keeps delivering what arrives there until the other's goodbye, so what either side
@@ -324,12 +325,19 @@ export class Link {
     try {
       for (;;) {
         if (this.#smallCount > 0) {
-          // Plain frames are built with room for their length prefix, and go out without another copy.
+          // Frames are built (plain) or sealed (encrypted) with room for their length prefix, and go
+          // out without another copy.
           const cipher = this.#cipher;
           const frames = bundle(this.#small, this.#smallCount, this.#framePlaintext, cipher === undefined ? FRAME_HEADER_BYTES : 0);
           for (let i = 0; i < this.#smallCount; i++) this.#queuedBytes -= this.#small[i]!.byteLength;
           this.#clearSmall();
-          if (!(cipher === undefined ? this.#writeInPlace(frames) : this.#writeFrames(frames.map((plain) => cipher.sealParts(plain))))) break;
+          if (cipher === undefined) {
+            if (!this.#writeInPlace(frames)) break;
+            continue;
+          }
+          const more = this.#writeInPlace(frames.map((plain) => cipher.sealAfter(FRAME_HEADER_BYTES, plain)));
+          cipher.prepare();
+          if (!more) break;
           continue;
         }
         const large = this.#large[0];

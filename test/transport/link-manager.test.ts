@@ -6,6 +6,7 @@ import { CohortError } from '../../src/core/errors.js';
 import { MemoryNetwork } from '../../src/transport/memory.js';
 import type { StreamTransport } from '../../src/transport/stream-transport.js';
 import { tcpTransport } from '../../src/transport/tcp.js';
+import { WASM_AEAD_MAX_BYTES, wasmAead } from '../../src/transport/crypto/wasm-aead.js';
 import type { LinkManager } from '../../src/transport/link-manager.js';
 import { eventually } from '../helpers/eventually.js';
 import { Book, SECRET, gated, inbox, onMessages, recording, tampering } from './helpers.js';
@@ -46,6 +47,24 @@ describe.each([
     expect(atB.map((m) => m.text)).toEqual(Array.from({ length: 500 }, (_, i) => `a${i}`));
     expect(atA.map((m) => m.text)).toEqual(Array.from({ length: 500 }, (_, i) => `b${i}`));
     expect(new Set(atB.map((m) => m.from))).toEqual(new Set(['a']));
+  });
+
+  it('link manager — an encrypting manager loads the WebAssembly cipher; frames on either side of its size limit arrive both ways', async () => {
+    const streams = makeStreams();
+    const a = await book.manager('a', streams, { secret: SECRET });
+    const b = await book.manager('b', streams, { secret: SECRET });
+    const [atA, atB] = [inbox(a), inbox(b)];
+    await a.connect('b');
+    await eventually(() => wasmAead() !== undefined, 5_000);
+    // One message per turn, so each is its own frame: small ones in WebAssembly, large ones in node:crypto.
+    const sizes = [10, WASM_AEAD_MAX_BYTES - 20, WASM_AEAD_MAX_BYTES + 200, 50, 9000, 3];
+    for (const [i, size] of sizes.entries()) {
+      a.send('b', text(`${i}:`.padEnd(size, 'a')));
+      b.send('a', text(`${i}:`.padEnd(size, 'b')));
+      await eventually(() => atA.length === i + 1 && atB.length === i + 1, 5_000);
+    }
+    expect(atB.map((m) => m.text.length)).toEqual(sizes);
+    expect(atA.map((m) => m.text)).toEqual(sizes.map((size, i) => `${i}:`.padEnd(size, 'b')));
   });
 
   it('link manager — simultaneous dials settle on one link, and nobody is reported down', async () => {

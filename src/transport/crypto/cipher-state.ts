@@ -8,10 +8,14 @@
  * reordered, or encrypted under another key fails to decrypt (`PROTOCOL_ERROR`). A cipher refuses
  * to run once its nonce reaches 2^64 − 1, the value Noise reserves, so a nonce is never reused.
  * Messages (ciphertext with tag) are at most 65535 bytes, as Noise requires, in both directions.
+ * Which implementation runs is invisible in the output: a message of at most 2048 bytes without
+ * associated data goes through libsodium's WebAssembly once it has loaded (`wasm-aead.ts`), every
+ * other one through node:crypto, and both give the same bytes.
  * `prepare` only moves work earlier: it sets up node:crypto for the current nonce (the costly part
  * of a small message) so the next `encrypt` or `decrypt` does not have to; the output is the same
  * byte for byte, and a setup is used at most once and dropped as soon as the nonce moves, so it can
- * never encrypt under a nonce that was already used.
+ * never encrypt under a nonce that was already used. It does nothing after a message that went
+ * through WebAssembly, which needs no setup, on the guess that the next is small too.
  *
  * Deliberately not done: Noise's "empty key" pass-through (a `CipherState` always has a key; the
  * handshake handles the keyless case itself), `Rekey`, and `SetNonce` for out-of-order transports
@@ -19,7 +23,8 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { CohortError, describe } from '../../core/errors.js';
-import { AeadOpener, AeadSealer, KEY_BYTES, NONCE_BYTES, TAG_BYTES, requireBytes } from './primitives.js';
+import { AeadOpener, AeadSealer, KEY_BYTES, NONCE_BYTES, TAG_BYTES, copyBytes, requireBytes } from './primitives.js';
+import { WASM_AEAD_MAX_BYTES, wasmAead, type WasmAead } from './wasm-aead.js';
 
 /** The longest Noise message, handshake or transport, that may be written or read. */
 export const MAX_NOISE_MESSAGE_BYTES = 65535;
@@ -58,12 +63,16 @@ export interface CipherStateOptions {
  */
 export class CipherState {
   readonly #key: KeyObject;
+  /** The key's bytes, for the WebAssembly cipher (see `wasm-aead.ts`), which takes them per call. */
+  readonly #rawKey: Uint8Array;
   /** The nonce as two 32-bit halves, so counting stays on plain numbers. */
   #low: number;
   #high: number;
   /** Setups for the current nonce made by `prepare`; each is used once, both dropped when the nonce moves. */
   #sealer: AeadSealer | undefined;
   #opener: AeadOpener | undefined;
+  /** Whether the last message went through node:crypto (or none has yet): only then does `prepare` set up the next. */
+  #lastNative = true;
   /** The current nonce in Noise format, rewritten in place (node:crypto copies it at each setup). */
   readonly #nonceBytes = new Uint8Array(NONCE_BYTES);
   readonly #nonceView = new DataView(this.#nonceBytes.buffer);
@@ -79,6 +88,7 @@ export class CipherState {
       throw new CohortError('INVALID_ARGUMENT', `CipherState nonce must be a bigint from 0 to 2^64 - 1, got ${describe(nonce)}`);
     }
     this.#key = createSecretKey(key);
+    this.#rawKey = copyBytes(key);
     this.#low = Number(nonce & 0xffff_ffffn);
     this.#high = Number(nonce >> 32n);
     this.#writeNonce();
@@ -97,7 +107,8 @@ export class CipherState {
    *   `PROTOCOL_ERROR` once the nonce is exhausted (the connection must be replaced).
    */
   encrypt(plaintext: Uint8Array, ad: Uint8Array = NO_AD): Uint8Array {
-    const out = this.#takeSealer(plaintext, ad).seal(ad, plaintext);
+    this.#checkEncrypt(plaintext, ad);
+    const out = this.#sealSmall(plaintext, ad) ?? this.#takeSealer().seal(ad, plaintext);
     this.#advance();
     return out;
   }
@@ -110,9 +121,43 @@ export class CipherState {
    * @throws the same as `encrypt`.
    */
   encryptParts(plaintext: Uint8Array, ad: Uint8Array = NO_AD): [ciphertext: Uint8Array, tag: Uint8Array] {
-    const parts = this.#takeSealer(plaintext, ad).sealParts(ad, plaintext);
+    this.#checkEncrypt(plaintext, ad);
+    const sealed = this.#sealSmall(plaintext, ad);
+    const parts: [Uint8Array, Uint8Array] =
+      sealed === undefined ? this.#takeSealer().sealParts(ad, plaintext) : [sealed.subarray(0, plaintext.byteLength), sealed.subarray(plaintext.byteLength)];
     this.#advance();
     return parts;
+  }
+
+  /**
+   * `EncryptWithAd` without associated data, like `encrypt`, into a new buffer that begins with
+   * `room` bytes left free (for a length prefix), followed by the ciphertext and the 16-byte tag.
+   * Writing a frame this way copies nothing more.
+   *
+   * @throws the same as `encrypt`.
+   */
+  encryptAfter(room: number, plaintext: Uint8Array): Buffer {
+    this.#checkEncrypt(plaintext, NO_AD);
+    const length = plaintext.byteLength;
+    const out = Buffer.allocUnsafe(room + length + TAG_BYTES);
+    const wasm = this.#wasmFor(length, NO_AD);
+    if (wasm !== undefined) wasm.seal(this.#rawKey, this.#nonceBytes, plaintext, out, room);
+    else {
+      const [body, tag] = this.#takeSealer().sealParts(NO_AD, plaintext);
+      out.set(body, room);
+      out.set(tag, room + length);
+    }
+    this.#advance();
+    return out;
+  }
+
+  /** Seals in WebAssembly when it is loaded and the message is small and has no associated data; else `undefined`. */
+  #sealSmall(plaintext: Uint8Array, ad: Uint8Array): Uint8Array | undefined {
+    const wasm = this.#wasmFor(plaintext.byteLength, ad);
+    if (wasm === undefined) return undefined;
+    const out = new Uint8Array(plaintext.byteLength + TAG_BYTES);
+    wasm.seal(this.#rawKey, this.#nonceBytes, plaintext, out, 0);
+    return out;
   }
 
   /**
@@ -141,9 +186,14 @@ export class CipherState {
       );
     }
     this.#checkNonce();
-    const opener = this.#opener ?? new AeadOpener(this.#key, this.#nonceBytes);
-    this.#opener = undefined;
-    const plain = opener.open(ad, ciphertext);
+    const wasm = this.#wasmFor(ciphertext.byteLength - TAG_BYTES, ad);
+    let plain: Uint8Array | undefined;
+    if (wasm !== undefined) plain = wasm.open(this.#rawKey, this.#nonceBytes, ciphertext);
+    else {
+      const opener = this.#opener ?? new AeadOpener(this.#key, this.#nonceBytes);
+      this.#opener = undefined;
+      plain = opener.open(ad, ciphertext);
+    }
     if (plain === undefined) {
       const nonce = this.nonce;
       throw new CohortError(
@@ -159,21 +209,34 @@ export class CipherState {
   /**
    * Sets up node:crypto for the next `encrypt` or `decrypt` under the current nonce, so that call
    * only runs the cipher. Worth calling off the path of a message (e.g. right after writing one);
-   * it changes no output and no state a peer can see. Does nothing if that setup is already made or
-   * the nonce is exhausted (the call itself will throw).
+   * it changes no output and no state a peer can see. Does nothing if that setup is already made,
+   * the nonce is exhausted (the call itself will throw), or the last message went through the
+   * WebAssembly cipher (which needs no setup; the next message is likely the same size).
    *
    * @example
    * socket.write(send.encrypt(frame));
    * send.prepare('encrypt'); // the next encrypt skips the setup
    */
   prepare(operation: CipherOperation): void {
-    if (this.#high === MAX_U32 && this.#low === MAX_U32) return;
+    // A message for the WebAssembly cipher needs no setup; guess the next is like the last one.
+    if ((this.#high === MAX_U32 && this.#low === MAX_U32) || !this.#lastNative) return;
     if (operation === 'encrypt') this.#sealer ??= new AeadSealer(this.#key, this.#nonceBytes);
     else this.#opener ??= new AeadOpener(this.#key, this.#nonceBytes);
   }
 
-  /** Checks an encryption's inputs and nonce, then hands over the setup for the current nonce. */
-  #takeSealer(plaintext: Uint8Array, ad: Uint8Array): AeadSealer {
+  /**
+   * The WebAssembly cipher when it is loaded and a message of `length` plaintext bytes with `ad`
+   * goes there (small, no associated data), else `undefined`: node:crypto. Remembers which, for
+   * `prepare`.
+   */
+  #wasmFor(length: number, ad: Uint8Array): WasmAead | undefined {
+    const wasm = ad.byteLength === 0 && length <= WASM_AEAD_MAX_BYTES ? wasmAead() : undefined;
+    this.#lastNative = wasm === undefined;
+    return wasm;
+  }
+
+  /** Checks an encryption's inputs and nonce. */
+  #checkEncrypt(plaintext: Uint8Array, ad: Uint8Array): void {
     requireBytes(plaintext, 'plaintext');
     requireBytes(ad, 'associated data');
     if (plaintext.byteLength + TAG_BYTES > MAX_NOISE_MESSAGE_BYTES) {
@@ -183,6 +246,10 @@ export class CipherState {
       );
     }
     this.#checkNonce();
+  }
+
+  /** Hands over the node:crypto setup for the current nonce, made now if `prepare` did not. */
+  #takeSealer(): AeadSealer {
     const sealer = this.#sealer ?? new AeadSealer(this.#key, this.#nonceBytes);
     this.#sealer = undefined;
     return sealer;

@@ -104,6 +104,18 @@ export class FrameCipher {
     return this.#send.encryptParts(this.#checkFrame(plaintext));
   }
 
+  /**
+   * Encrypts the next outgoing frame like `seal`, into a new buffer that begins with `room` bytes
+   * left free for the caller's length prefix, followed by the sealed frame.
+   *
+   * @throws the same as `seal`.
+   * @example
+   * stream.writeInPlace([cipher.sealAfter(FRAME_HEADER_BYTES, frame)]);
+   */
+  sealAfter(room: number, plaintext: Uint8Array): Buffer {
+    return this.#send.encryptAfter(room, this.#checkFrame(plaintext));
+  }
+
   #checkFrame(plaintext: Uint8Array): Uint8Array {
     if (!(plaintext instanceof Uint8Array)) {
       throw new CohortError('INVALID_ARGUMENT', `a frame must be a Uint8Array, got ${describe(plaintext)}`);

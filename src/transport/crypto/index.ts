@@ -4,7 +4,7 @@
  *
  * Guarantees and limits are stated in each module: `noise.ts` (handshake), `cipher-state.ts`
  * (per-direction ciphers), `auth.ts` (secret, proofs), `frame-cipher.ts` (transport frames),
- * `primitives.ts` (node:crypto wrappers).
+ * `primitives.ts` (node:crypto wrappers), `wasm-aead.ts` (the AEAD for small frames, in WebAssembly).
  * This index only re-exports by name; it adds no behaviour and exports no primitive wrappers.
  */
 export { CipherState, MAX_NOISE_MESSAGE_BYTES, NOISE_TAG_BYTES, type CipherOperation, type CipherStateOptions } from './cipher-state.js';

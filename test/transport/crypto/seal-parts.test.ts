@@ -54,6 +54,27 @@ describe('sealing in parts', () => {
     );
   });
 
+  it('sealing after room — encryptAfter and sealAfter leave the room free and seal what encrypt and seal would', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 8 }), fc.boolean()), { maxLength: 20 }), (messages) => {
+        const reference = new CipherState(KEY);
+        const after = new CipherState(KEY);
+        for (const [plaintext, room, prepare] of messages) {
+          if (prepare) after.prepare('encrypt');
+          const out = after.encryptAfter(room, plaintext);
+          expect(out.byteLength).toBe(room + plaintext.byteLength + 16);
+          expect(toHex(out.subarray(room))).toBe(toHex(reference.encrypt(plaintext)));
+        }
+        expect(after.nonce).toBe(reference.nonce);
+      }),
+      { numRuns: 50 },
+    );
+    const [send, receive] = [new CipherState(KEY), new CipherState(OTHER_KEY)];
+    const frames = new FrameCipher(send, receive);
+    const peer = new FrameCipher(new CipherState(OTHER_KEY), new CipherState(KEY));
+    expect(Buffer.from(peer.open(frames.sealAfter(4, utf8('framed')).subarray(4))).toString()).toBe('framed');
+  });
+
   it('sealing in parts — the same limits as encrypt: too long is refused and uses no nonce; an exhausted nonce refuses', () => {
     const cipher = new CipherState(KEY);
     expect(catchCohort(() => cipher.encryptParts(new Uint8Array(65535 - 15))).code).toBe('INVALID_ARGUMENT');
