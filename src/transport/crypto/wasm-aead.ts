@@ -48,6 +48,8 @@ interface SodiumModule {
 /** ChaCha20-Poly1305 in libsodium's WebAssembly, with one scratch area of its heap reused by every call. */
 export class WasmAead {
   readonly #sodium: SodiumModule;
+  /** The module's heap, kept to skip a lookup on its large module object per call. */
+  #heap: Uint8Array;
   readonly #key: number;
   readonly #nonce: number;
   readonly #tag: number;
@@ -59,6 +61,7 @@ export class WasmAead {
     this.#sodium = sodium;
     const base = sodium._malloc(KEY_BYTES + NONCE_BYTES + TAG_BYTES + 2 * WASM_AEAD_MAX_BYTES);
     if (base === 0) throw new CohortError('INTERNAL', 'libsodium could not allocate its scratch memory');
+    this.#heap = sodium.HEAPU8;
     this.#key = base;
     this.#nonce = base + KEY_BYTES;
     this.#tag = this.#nonce + NONCE_BYTES;
@@ -73,7 +76,6 @@ export class WasmAead {
    */
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): void {
     const length = plaintext.byteLength;
-    // Read each time: the heap is a new array whenever libsodium's memory grows.
     const heap = this.#enter(key, nonce);
     heap.set(plaintext, this.#plain);
     const failed = this.#sodium._crypto_aead_chacha20poly1305_ietf_encrypt_detached(this.#cipher, this.#tag, 0, this.#plain, length, 0, 0, 0, 0, 0, this.#nonce, this.#key);
@@ -107,7 +109,9 @@ export class WasmAead {
 
   /** Puts the key and nonce in place and returns the heap. */
   #enter(key: Uint8Array, nonce: Uint8Array): Uint8Array {
-    const heap = this.#sodium.HEAPU8;
+    let heap = this.#heap;
+    // When libsodium's memory grows, the old array is detached (length 0) and the module has a new one.
+    if (heap.length === 0) heap = this.#heap = this.#sodium.HEAPU8;
     heap.set(key, this.#key);
     heap.set(nonce, this.#nonce);
     return heap;

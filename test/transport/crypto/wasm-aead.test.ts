@@ -82,6 +82,21 @@ describe('WebAssembly AEAD', () => {
     expect(toHex(wasm.open(KEY, noiseNonce(0n), seal(KEY, noiseNonce(0n), NO_AD))!)).toBe('');
   });
 
+  it('WebAssembly AEAD — keeps sealing and opening correctly after the memory of libsodium grows (its heap array is replaced)', () => {
+    const module = (sodium as unknown as { libsodium: { HEAPU8: Uint8Array; _malloc(n: number): number; _free(p: number): void } }).libsodium;
+    const before = module.HEAPU8;
+    const seen = seal(KEY, noiseNonce(9n), utf8('before growth')); // the cipher has read the current heap
+    expect(toHex(seen)).toBe(toHex(aeadEncrypt(KEY, noiseNonce(9n), NO_AD, utf8('before growth'))));
+    const block = module._malloc(before.length * 2);
+    expect(block).not.toBe(0);
+    expect(before.length).toBe(0); // detached: the memory grew
+    const plaintext = utf8('after growth');
+    const sealed = seal(KEY, noiseNonce(10n), plaintext);
+    expect(toHex(sealed)).toBe(toHex(aeadEncrypt(KEY, noiseNonce(10n), NO_AD, plaintext)));
+    expect(toHex(wasm.open(KEY, noiseNonce(10n), sealed)!)).toBe(toHex(plaintext));
+    module._free(block);
+  });
+
   it('WebAssembly AEAD — the key does not stay in the WebAssembly heap after a seal or an open', () => {
     const secretKey = new Uint8Array(32).map((_, i) => 0xa0 ^ (i * 7));
     const sealed = seal(secretKey, noiseNonce(1n), utf8('a secret message'));
