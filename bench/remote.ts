@@ -36,13 +36,14 @@
  *   which starts the client with it.
  * - Every subject warms up in each mode; then `rounds` timed rounds of `durationMs` run
  *   interleaved across subjects and modes, so background load and CPU drift spread evenly; the
- *   median round is reported (every round is in the JSON).
+ *   median round is reported (every round is in the JSON). A ratio of two subjects is the median of
+ *   their ratios within each round, which cancels a change of the machine's speed between rounds.
  * - CPU per call: the CPU time (user + system) the client and the server used during each round,
  *   divided by the calls of the round; the median round is reported. It is not a target, but it
  *   explains the figures and varies less than calls/s when other work shares the machine: time a
  *   process waits for a CPU it does not get is not counted.
  * - Latency: `latencySamples` sequential calls timed one by one after the rounds.
- * - Time comes from `performance.now()`. On 2 cores the whole run takes about 2.5 minutes; `--quick`
+ * - Time comes from `performance.now()`. On 2 cores the whole run takes about 3 minutes; `--quick`
  *   about 30 s (a smoke run, too short to compare). Other work on the machine skews every figure:
  *   the run warns when the load average was high before it started.
  * - A subject that fails (to start, or during a round) is reported with its error, and the others
@@ -95,7 +96,7 @@ interface BenchConfig {
   readonly latencySamples: number;
 }
 
-const FULL: BenchConfig = { warmupMs: 500, durationMs: 1_000, rounds: 5, latencySamples: 20_000 };
+const FULL: BenchConfig = { warmupMs: 500, durationMs: 1_000, rounds: 7, latencySamples: 20_000 };
 const QUICK: BenchConfig = { warmupMs: 150, durationMs: 250, rounds: 2, latencySamples: 2_000 };
 
 /** Calls in flight per mode: 1 is the sequential mode. */
@@ -829,6 +830,12 @@ const RATIOS: readonly (readonly [string, string])[] = [
   ['cohort-encrypted', 'moleculer'],
 ];
 
+/**
+ * Each ratio is the median over rounds of the ratio within a round: the two subjects of a round
+ * ran seconds apart, so a change in the machine's speed from one round to the next cancels out
+ * (a ratio of the two medians could pair a fast round of one with a slow round of the other).
+ * When a subject lost rounds, the rounds no longer pair up, and the ratio of the medians is used.
+ */
 function ratios(results: readonly SubjectResult[]): Ratios {
   const out: Ratios = {};
   const bySubject = new Map(results.map((r) => [r.subject, r]));
@@ -837,9 +844,12 @@ function ratios(results: readonly SubjectResult[]): Ratios {
     const rb = bySubject.get(b);
     const row: Partial<Record<ModeKey, number>> = {};
     for (const mode of Object.values(MODE_KEY)) {
-      const x = ra?.modes[mode]?.callsPerSec;
-      const y = rb?.modes[mode]?.callsPerSec;
-      if (x !== undefined && y !== undefined && y > 0) row[mode] = x / y;
+      const x = ra?.modes[mode];
+      const y = rb?.modes[mode];
+      if (x === undefined || y === undefined) continue;
+      const paired = x.rounds.length === y.rounds.length && y.rounds.every((v) => v > 0);
+      if (paired) row[mode] = median(x.rounds.map((v, i) => v / y.rounds[i]!));
+      else if (y.callsPerSec > 0) row[mode] = x.callsPerSec / y.callsPerSec;
     }
     if (Object.keys(row).length > 0) out[`${a}/${b}`] = row;
   }
@@ -976,7 +986,7 @@ async function run(config: BenchConfig, url: string, kind: 'compiled' | 'source'
   console.log(
     `${quick ? 'quick run; ' : ''}echo of a ${bytes.msgpack}-byte message (MessagePack; ${bytes.json} bytes as JSON) between two processes on 127.0.0.1; ` +
       `cohort ${kind === 'compiled' ? 'compiled by tsc' : 'from the TypeScript sources via tsx (slower)'}; moleculer ${moleculerVersion} TCP transporter, JSON serializer\n` +
-      `warm-up ${config.warmupMs} ms per mode, ${config.rounds} interleaved rounds × ${config.durationMs} ms, median reported; ` +
+      `warm-up ${config.warmupMs} ms per mode, ${config.rounds} interleaved rounds × ${config.durationMs} ms, median reported, ratios the median of the ratios within each round; ` +
       `p50/p99 of ${config.latencySamples.toLocaleString('en-US')} sequential calls timed one by one; @n = waves of n calls in flight\n`,
   );
   if (env.loadAverage > 0.5) {
