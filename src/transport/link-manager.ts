@@ -143,7 +143,11 @@ export class LinkManager {
     this.#emitter = new Emitter<LinkEvents>((error, type) => options.logger.warn('link listener threw', { type, error: String(error) }));
     this.events = this.#emitter;
     // Encrypted links seal small frames in WebAssembly once it has loaded (node:crypto until then).
-    if (options.encrypt && options.keys !== undefined) void loadWasmAead();
+    if (options.encrypt && options.keys !== undefined) {
+      void loadWasmAead().then((wasm) => {
+        if (wasm === undefined) options.logger.warn('the WebAssembly cipher (libsodium-wrappers) did not load: links encrypt every frame through node:crypto, which is slower for small frames');
+      });
+    }
   }
 
   /**

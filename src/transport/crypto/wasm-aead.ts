@@ -10,8 +10,9 @@
  * the native cipher is faster, so only messages up to {@link WASM_AEAD_MAX_BYTES} come here.
  *
  * Guarantees. The output is ChaCha20-Poly1305 byte for byte, the same as node:crypto's (the tests
- * check it against node:crypto and the RFC's vector), so which side used which implementation is
- * invisible to the peer. `open` returns `undefined` on any authentication failure and never
+ * check it against node:crypto on random keys, nonces and messages), so which side used which
+ * implementation is invisible to the peer. Sizes are checked before anything is copied into the
+ * WebAssembly heap (`INVALID_ARGUMENT`), so no input can write past the scratch area. `open` returns `undefined` on any authentication failure and never
  * returns unauthenticated plaintext. Outputs share no memory with the WebAssembly heap: `seal`
  * writes into the caller's buffer, and `open` returns a Buffer from Node's pool, as a socket's
  * bytes are. The key is copied into the WebAssembly heap for each call and overwritten with zeros
@@ -76,6 +77,7 @@ export class WasmAead {
    */
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, out: Uint8Array, at: number): void {
     const length = plaintext.byteLength;
+    checkLength(length, 'plaintext');
     const heap = this.#enter(key, nonce);
     heap.set(plaintext, this.#plain);
     const failed = this.#sodium._crypto_aead_chacha20poly1305_ietf_encrypt_detached(this.#cipher, this.#tag, 0, this.#plain, length, 0, 0, 0, 0, 0, this.#nonce, this.#key);
@@ -94,6 +96,7 @@ export class WasmAead {
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | undefined {
     const length = sealed.byteLength - TAG_BYTES;
     if (length < 0) return undefined;
+    checkLength(length, 'ciphertext');
     const heap = this.#enter(key, nonce);
     heap.set(sealed.subarray(0, length), this.#cipher);
     heap.set(sealed.subarray(length), this.#tag);
@@ -109,12 +112,21 @@ export class WasmAead {
 
   /** Puts the key and nonce in place and returns the heap. */
   #enter(key: Uint8Array, nonce: Uint8Array): Uint8Array {
+    if (key.byteLength !== KEY_BYTES || nonce.byteLength !== NONCE_BYTES) {
+      throw new CohortError('INVALID_ARGUMENT', `ChaCha20-Poly1305 takes a ${KEY_BYTES}-byte key and a ${NONCE_BYTES}-byte nonce, got ${key.byteLength} and ${nonce.byteLength} bytes`);
+    }
     let heap = this.#heap;
     // When libsodium's memory grows, the old array is detached (length 0) and the module has a new one.
     if (heap.length === 0) heap = this.#heap = this.#sodium.HEAPU8;
     heap.set(key, this.#key);
     heap.set(nonce, this.#nonce);
     return heap;
+  }
+}
+
+function checkLength(length: number, what: string): void {
+  if (length > WASM_AEAD_MAX_BYTES) {
+    throw new CohortError('INVALID_ARGUMENT', `the WebAssembly cipher takes at most ${WASM_AEAD_MAX_BYTES} bytes of ${what}, got ${length}; larger messages go through node:crypto`);
   }
 }
 

@@ -9,7 +9,7 @@ import sodium from 'libsodium-wrappers';
 import { CipherState, FrameCipher } from '../../../src/transport/crypto/index.js';
 import { aeadDecrypt, aeadEncrypt } from '../../../src/transport/crypto/primitives.js';
 import { WASM_AEAD_MAX_BYTES, loadWasmAead, wasmAead, type WasmAead } from '../../../src/transport/crypto/wasm-aead.js';
-import { noiseNonce, toHex, utf8 } from './helpers.js';
+import { catchCohort, noiseNonce, toHex, utf8 } from './helpers.js';
 
 const NO_AD = new Uint8Array(0);
 const KEY = new Uint8Array(32).fill(11);
@@ -80,6 +80,17 @@ describe('WebAssembly AEAD', () => {
     );
     // The empty message: just its tag.
     expect(toHex(wasm.open(KEY, noiseNonce(0n), seal(KEY, noiseNonce(0n), NO_AD))!)).toBe('');
+  });
+
+  it('WebAssembly AEAD — refuses, with INVALID_ARGUMENT, a message over its limit and a key or nonce of the wrong size', () => {
+    const over = new Uint8Array(WASM_AEAD_MAX_BYTES + 1);
+    expect(catchCohort(() => wasm.seal(KEY, noiseNonce(0n), over, new Uint8Array(over.byteLength + 16), 0)).code).toBe('INVALID_ARGUMENT');
+    expect(catchCohort(() => wasm.open(KEY, noiseNonce(0n), new Uint8Array(WASM_AEAD_MAX_BYTES + 17))).code).toBe('INVALID_ARGUMENT');
+    expect(catchCohort(() => seal(KEY.subarray(0, 31), noiseNonce(0n), utf8('x'))).code).toBe('INVALID_ARGUMENT');
+    expect(catchCohort(() => wasm.open(KEY, new Uint8Array(13), seal(KEY, noiseNonce(0n), utf8('x')))).code).toBe('INVALID_ARGUMENT');
+    // At the limit itself, both work.
+    const most = new Uint8Array(WASM_AEAD_MAX_BYTES).fill(1);
+    expect(toHex(wasm.open(KEY, noiseNonce(0n), seal(KEY, noiseNonce(0n), most))!)).toBe(toHex(most));
   });
 
   it('WebAssembly AEAD — keeps sealing and opening correctly after the memory of libsodium grows (its heap array is replaced)', () => {
