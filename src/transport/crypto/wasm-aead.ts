@@ -16,7 +16,7 @@
  * returns unauthenticated plaintext. Outputs share no memory with the WebAssembly heap: `seal`
  * writes into the caller's buffer, and `open` returns a Buffer from Node's pool, as a socket's
  * bytes are. The key is copied into the WebAssembly heap for each call and overwritten with zeros
- * before the call returns.
+ * before the call returns or throws.
  *
  * Loading is asynchronous (WebAssembly compiles in the background, about 50 ms, once per process);
  * {@link loadWasmAead} starts it and {@link wasmAead} returns the instance once it is ready, or
@@ -79,9 +79,13 @@ export class WasmAead {
     const length = plaintext.byteLength;
     checkLength(length, 'plaintext');
     const heap = this.#enter(key, nonce);
-    heap.set(plaintext, this.#plain);
-    const failed = this.#sodium._crypto_aead_chacha20poly1305_ietf_encrypt_detached(this.#cipher, this.#tag, 0, this.#plain, length, 0, 0, 0, 0, 0, this.#nonce, this.#key);
-    heap.fill(0, this.#key, this.#key + KEY_BYTES);
+    let failed: number;
+    try {
+      heap.set(plaintext, this.#plain);
+      failed = this.#sodium._crypto_aead_chacha20poly1305_ietf_encrypt_detached(this.#cipher, this.#tag, 0, this.#plain, length, 0, 0, 0, 0, 0, this.#nonce, this.#key);
+    } finally {
+      heap.fill(0, this.#key, this.#key + KEY_BYTES);
+    }
     if (failed !== 0) throw new CohortError('INTERNAL', `libsodium failed to encrypt a message of ${length} bytes`);
     out.set(heap.subarray(this.#cipher, this.#cipher + length), at);
     out.set(heap.subarray(this.#tag, this.#tag + TAG_BYTES), at + length);
@@ -98,10 +102,14 @@ export class WasmAead {
     if (length < 0) return undefined;
     checkLength(length, 'ciphertext');
     const heap = this.#enter(key, nonce);
-    heap.set(sealed.subarray(0, length), this.#cipher);
-    heap.set(sealed.subarray(length), this.#tag);
-    const failed = this.#sodium._crypto_aead_chacha20poly1305_ietf_decrypt_detached(this.#plain, 0, this.#cipher, length, 0, this.#tag, 0, 0, 0, this.#nonce, this.#key);
-    heap.fill(0, this.#key, this.#key + KEY_BYTES);
+    let failed: number;
+    try {
+      heap.set(sealed.subarray(0, length), this.#cipher);
+      heap.set(sealed.subarray(length), this.#tag);
+      failed = this.#sodium._crypto_aead_chacha20poly1305_ietf_decrypt_detached(this.#plain, 0, this.#cipher, length, 0, this.#tag, 0, 0, 0, this.#nonce, this.#key);
+    } finally {
+      heap.fill(0, this.#key, this.#key + KEY_BYTES);
+    }
     if (failed !== 0) return undefined; // libsodium writes no plaintext when the tag does not match
     // From Node's buffer pool, like the bytes a socket delivers: allocating a buffer of its own
     // costs more than the rest of opening a small message.
