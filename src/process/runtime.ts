@@ -310,9 +310,7 @@ export class ProcessRuntime implements CellHost {
   callersGone(origin: NodeId, why: string): void {
     for (const [tag, call] of this.#pending) {
       if (call.origin !== origin) continue;
-      this.#pending.delete(tag);
-      call.cell.owed.delete(tag);
-      call.cancel();
+      this.#take(tag);
       call.giveUp(new CohortError('NOCONNECTION', `the caller's node ${origin} no longer waits: ${why}`, { details: { node: origin } }));
     }
   }
@@ -326,8 +324,7 @@ export class ProcessRuntime implements CellHost {
 
   /** A call got no reply in time. */
   readonly #timedOut = (p: PendingCall): void => {
-    if (!this.#pending.delete(p.tag)) return;
-    p.cell.owed.delete(p.tag);
+    if (this.#take(p.tag) === undefined) return;
     const error = new CohortError('TIMEOUT', `call to ${formatPid(p.cell.pid)} got no reply within ${p.timeoutMs} ms; it may or may not have been handled`, {
       details: { pid: p.cell.pid, timeoutMs: p.timeoutMs },
     });
@@ -503,10 +500,8 @@ export class ProcessRuntime implements CellHost {
       if (cell.alive) await this.stop(cell.pid, 'shutdown', timeoutMs).catch(() => {});
     }
     for (const cell of [...this.#cells.values()].reverse()) cell.kill({ reason: 'shutdown', message: 'node stopped' });
-    for (const [tag, pending] of this.#pending) {
-      this.#pending.delete(tag);
-      pending.cancel();
-      pending.done(false, new CohortError('NODE_STOPPED', 'the node stopped before the call was answered'));
+    for (const [tag] of this.#pending) {
+      this.#take(tag)!.done(false, new CohortError('NODE_STOPPED', 'the node stopped before the call was answered'));
     }
   }
 
@@ -518,12 +513,21 @@ export class ProcessRuntime implements CellHost {
   }
 
   settle(tag: number, ok: boolean, value: unknown): void {
-    const pending = this.#pending.get(tag);
-    if (pending === undefined) return;
+    this.#take(tag)?.done(ok, value);
+  }
+
+  /**
+   * Takes waiting call `tag` out of the table, out of what its process owes, and off its deadline
+   * (if it has not fired); `undefined` when it no longer waits. Every way a call ends goes through
+   * here, and then answers (or gives up on) it.
+   */
+  #take(tag: number): PendingCall | undefined {
+    const call = this.#pending.get(tag);
+    if (call === undefined) return undefined;
     this.#pending.delete(tag);
-    pending.cell.owed.delete(tag);
-    pending.cancel();
-    pending.done(ok, value);
+    call.cell.owed.delete(tag);
+    call.cancel();
+    return call;
   }
 
   dropped(pid: Pid | string, kind: Envelope['kind'], why: string, error?: CohortError): void {
