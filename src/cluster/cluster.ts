@@ -25,7 +25,7 @@ import type { Logger } from '../core/logger.js';
 import { rangeDecoder, type Codec } from '../codec/codec.js';
 import { envelope, envelopeType, type WireEnvelope } from '../codec/envelope.js';
 import type { SecretKeys } from '../transport/handshake.js';
-import { LinkManager } from '../transport/link-manager.js';
+import { LinkManager, type RefusalListener } from '../transport/link-manager.js';
 import type { StreamTransport } from '../transport/stream-transport.js';
 import type { Discovery, PeerAddress } from './discovery/index.js';
 import { Membership, isUp, type Member, type MembershipOptions } from './membership/index.js';
@@ -204,19 +204,21 @@ export class Cluster {
   /**
    * Sends a message to a node, dialling it if needed. Messages to one node with the same `lane`
    * keep their order even when some are large; a large message may be overtaken by smaller ones
-   * on other lanes (or none), so it never holds up membership or unrelated calls.
+   * on other lanes (or none), so it never holds up membership or unrelated calls. A message that
+   * waits for a link and is refused when it comes up (too large for the other node) is counted in
+   * `linkUp`, and `listener` is told why.
    *
    * @throws CohortError `NOCONNECTION` (down, unknown or unreachable), `QUEUE_FULL`,
    *   `FRAME_TOO_LARGE`, `ENCODE_FAILED`.
    */
-  send(to: NodeId, type: string, body: unknown, lane?: number): void {
+  send(to: NodeId, type: string, body: unknown, lane?: number, listener?: RefusalListener): void {
     if (this.#stopped) throw new CohortError('NODE_STOPPED', `node ${this.id} is stopped`);
     if (to === this.id) throw new CohortError('INVALID_ARGUMENT', 'a node does not send cluster messages to itself');
     const member = this.#membership.member(to);
     if (member !== undefined && (member.status === 'dead' || member.status === 'left')) {
       throw new CohortError('NOCONNECTION', `node ${to} is ${member.status === 'left' ? 'gone (it left)' : 'down'}`, { details: { node: to } });
     }
-    this.#links.send(to, this.#o.codec.encode(envelope(type, body)), lane);
+    this.#links.send(to, this.#o.codec.encode(envelope(type, body)), lane, listener);
   }
 
   /** Updates this node's meta; it travels with membership. */

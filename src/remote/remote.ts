@@ -25,8 +25,10 @@
  * - A cast or message that cannot be handed to the link (the node is down or unknown, the queue is
  *   full) is reported as `dropped`; messages still queued when a link breaks, and those queued
  *   before a link was up that it refused (over the other node's frame limit), are counted and
- *   reported as `undelivered`. A message already written to the socket of a node that then dies
- *   can be lost without a report, as in any protocol without acknowledgements.
+ *   reported as `undelivered`; a call, spawn or stop refused that way fails then with
+ *   `FRAME_TOO_LARGE`, as it does at once when the link is already up. A message already written
+ *   to the socket of a node that then dies can be lost without a report, as in any protocol
+ *   without acknowledgements.
  * - A remote monitor fires exactly once (or never, after `demonitor`): with the process's exit
  *   reason, with `noproc` when it was not alive, or with `noconnection` when its node goes down or
  *   restarts. Monitors and links survive a broken link while membership keeps the node up: they
@@ -43,6 +45,7 @@ import { CohortError, toWireError, unreachable, type WireError } from '../core/e
 import type { Events, Unsubscribe } from '../core/events.js';
 import { firstRequestId, formatPid, pidKey, type NodeId, type Pid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import type { RefusalListener } from '../transport/link-manager.js';
 import type { MonitorTarget } from '../process/process.js';
 import type { Router } from '../process/router.js';
 import type { ProcessRuntime } from '../process/runtime.js';
@@ -53,10 +56,11 @@ import { PROC, REQUEST_ID_AT, encode, encodeCall, encodeOk, isOk, readMessage, t
 export interface RemoteCluster {
   readonly id: NodeId;
   /**
-   * Messages with the same `lane` keep their order even when some are large.
+   * Messages with the same `lane` keep their order even when some are large. `listener` hears of
+   * a message that waited for the link and was refused when it came up.
    * @throws CohortError `NOCONNECTION` (node down or unknown), `QUEUE_FULL`, ...
    */
-  send(to: NodeId, type: string, body: unknown, lane?: number): void;
+  send(to: NodeId, type: string, body: unknown, lane?: number, listener?: RefusalListener): void;
   handle(type: string, fn: (from: NodeId, body: unknown) => void): Unsubscribe;
   /** Whether membership has the node up (alive or suspect). */
   isUp(node: NodeId): boolean;
@@ -93,7 +97,7 @@ export interface RemoteSpawnOptions {
  * A request waiting for its answer, and its deadline in one object (nothing else is kept per
  * request while it waits: at many calls in flight, what waits is what the garbage collector copies).
  */
-class Pending extends Deadline {
+class Pending extends Deadline implements RefusalListener {
   constructor(
     readonly id: number,
     readonly node: NodeId,
@@ -106,12 +110,18 @@ class Pending extends Deadline {
     /** For a spawn with `link`: the local pid to link the new process to. */
     readonly link: Pid | undefined,
     readonly onTimeout: (p: Pending) => void,
+    /** The request waited for a link that then refused it (see `RefusalListener`). */
+    readonly onRefused: (p: Pending, error: CohortError) => void,
   ) {
     super();
   }
 
   protected override expire(): void {
     this.onTimeout(this);
+  }
+
+  refused(error: CohortError): void {
+    this.onRefused(this, error);
   }
 }
 
@@ -276,16 +286,23 @@ export class RemoteProcesses implements Router {
     if (this.#closed) return Promise.reject(new CohortError('NODE_STOPPED', `node ${this.#self} is stopped`));
     const id = this.#nextId++;
     wire[REQUEST_ID_AT] = id;
-    try {
-      this.#cluster.send(node, PROC, wire, lane);
-    } catch (error) {
-      return Promise.reject(unreachable(node, `the ${what(kind, subject, node)} was not sent`, error));
-    }
     return new Promise<unknown>((resolve, reject) => {
-      const pending = new Pending(id, node, kind, subject, timeoutMs, resolve, reject, link, this.#timedOut);
+      const pending = new Pending(id, node, kind, subject, timeoutMs, resolve, reject, link, this.#timedOut, this.#refused);
+      try {
+        this.#cluster.send(node, PROC, wire, lane, pending);
+      } catch (error) {
+        reject(unreachable(node, `the ${what(kind, subject, node)} was not sent`, error));
+        return;
+      }
       this.#pending.set(id, this.#deadlines.start(timeoutMs, pending));
     });
   }
+
+  /** A request queued before its link was up was refused by the link (too large for the other node): it fails now. */
+  readonly #refused = (p: Pending, error: CohortError): void => {
+    if (this.#take(p.id) === undefined) return;
+    p.reject(error);
+  };
 
   /** A request got no answer in time. */
   readonly #timedOut = (p: Pending): void => {

@@ -84,6 +84,20 @@ export interface LinkEvents {
   refused: { readonly remote: string; readonly error: CohortError };
 }
 
+/**
+ * Told when a message given to `send` before its link was up is refused when the link comes up
+ * (larger than the peer's frame limit, which only the handshake tells), so that whoever waits for
+ * an answer to it can fail at once instead of at a timeout.
+ */
+export interface RefusalListener {
+  refused(error: CohortError): void;
+}
+
+/** A message waiting for its peer's link. */
+interface Waiting extends Queued {
+  readonly listener?: RefusalListener | undefined;
+}
+
 /** A handshake in progress with a peer. */
 interface Handshaking {
   readonly outbound: boolean;
@@ -108,7 +122,7 @@ interface PeerState {
   /** Late links still draining; `hold` waits for them. */
   draining: number;
   /** Messages waiting for the link. */
-  readonly pending: Queued[];
+  readonly pending: Waiting[];
   pendingBytes: number;
   dialing: Promise<void> | undefined;
   /** When the dial in progress started (clock time). */
@@ -199,11 +213,12 @@ export class LinkManager {
 
   /**
    * Sends a message, dialling the peer if there is no link yet. Messages sent with the same `lane`
-   * keep their order even when some are large (see `Link`).
+   * keep their order even when some are large (see `Link`). A message that waits for the link and
+   * is then refused by it is counted in `up`, and `listener` (if given) is told why.
    *
    * @throws CohortError `QUEUE_FULL`, `FRAME_TOO_LARGE`, `NOCONNECTION` (no address known, or closed).
    */
-  send(peer: string, payload: Uint8Array, lane?: number): void {
+  send(peer: string, payload: Uint8Array, lane?: number, listener?: RefusalListener): void {
     if (this.#closed) throw new CohortError('NOCONNECTION', 'the transport is closed');
     const state = this.#state(peer);
     if (state.link !== undefined) {
@@ -216,7 +231,7 @@ export class LinkManager {
     if (state.pendingBytes + payload.byteLength > this.#o.maxQueueBytes) {
       throw new CohortError('QUEUE_FULL', `the send queue to ${peer} is full while its link is being set up`, { details: { peer } });
     }
-    state.pending.push({ payload, lane });
+    state.pending.push(listener === undefined ? { payload, lane } : { payload, lane, listener });
     state.pendingBytes += payload.byteLength;
     void this.connect(peer).catch(() => {
       // Reported through the `down` event.
@@ -508,15 +523,16 @@ export class LinkManager {
       moved = old.takeQueued();
       old.close();
     }
-    const pending = [...moved, ...state.pending.splice(0)];
+    const pending: Waiting[] = [...moved, ...state.pending.splice(0)];
     state.pendingBytes = 0;
     let refused = 0;
-    for (const { payload, lane } of pending) {
+    for (const { payload, lane, listener } of pending) {
       try {
         link.send(payload, lane);
       } catch (error) {
         refused++;
         this.#o.logger.warn('dropped a queued message', { peer, error: asError(error).message });
+        listener?.refused(isCohortError(error) ? error : new CohortError('FRAME_TOO_LARGE', `the link to ${peer} refused a queued message: ${asError(error).message}`, { cause: error }));
       }
     }
     this.#emitter.emit('up', { peer, instance, outbound: link.outbound, refused });

@@ -258,6 +258,23 @@ describe('remote processes (memory transport)', () => {
     expect(await b.call(ref, { type: 'get', key: 'big' })).toBeNull();
   });
 
+  it('call — one queued before the link is up and too large for the other node fails with FRAME_TOO_LARGE when the link comes up, not at its timeout', async () => {
+    const network = new MemoryNetwork();
+    const held = gated(network.transport(), 0);
+    const a = await Node.start({ name: 'a', secret: SECRET, membership: TIMINGS, transport: held.transport });
+    const b = await Node.start({ name: 'b', secret: SECRET, membership: TIMINGS, transport: network.transport(), maxFrameBytes: 64 * 1024 });
+    started.push(a, b);
+    const ref = await b.spawn(kv, undefined);
+    const big = a.call(ref, { type: 'put', key: 'big', value: 'x'.repeat(100 * 1024) }, { timeoutMs: 5_000 });
+    const small = a.call(ref, { type: 'put', key: 'small', value: 1 });
+    await eventually(() => expect(held.held()).toBeGreaterThan(0));
+    held.release();
+    const error = await rejection(big);
+    expect(error).toMatchObject({ code: 'FRAME_TOO_LARGE', message: expect.stringMatching(/maxFrameBytes of .*b.* \(65536\)/) });
+    expect(await small).toBe('ok');
+    expect(await b.call(ref, { type: 'get', key: 'small' })).toBe(1);
+  });
+
   it('spawn — on another node by registered name, args travel, the ref works from anywhere', async () => {
     const [a, b, c] = await pair(3);
     const ref = await a!.spawn('kv', { seed: { who: 'remote' } }, { on: b!.id, name: 'store' });

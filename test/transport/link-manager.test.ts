@@ -223,20 +223,23 @@ describe.each([
     expect([downsA, downsB]).toEqual([[], []]);
   });
 
-  it('link manager — a message queued before the link is up and too large for the peer is counted as refused in up; the rest arrive', async () => {
+  it('link manager — a message queued before the link is up and too large for the peer is counted as refused in up, and its listener told why; the rest arrive', async () => {
     const streams = makeStreams();
     const a = await book.manager('a', streams, { maxFrameBytes: 64 * 1024, secret: SECRET });
     const b = await book.manager('b', streams, { maxFrameBytes: 4096, secret: SECRET });
     const [atB, downsA] = [inbox(b), downs(a)];
     const ups: { peer: string; refused: number }[] = [];
     a.events.on('up', (e) => ups.push({ peer: e.peer, refused: e.refused }));
+    const told: { which: string; error: CohortError }[] = [];
+    const listener = (which: string) => ({ refused: (error: CohortError) => told.push({ which, error }) });
     // No link yet: a's own limit is all it can check, so the large one is queued with the others.
-    a.send('b', text('before'));
-    a.send('b', Buffer.alloc(8192, 1));
+    a.send('b', text('before'), undefined, listener('before'));
+    a.send('b', Buffer.alloc(8192, 1), undefined, listener('large'));
     a.send('b', text('after'));
     await eventually(() => atB.length === 2, 5_000);
     expect(atB.map((m) => m.text)).toEqual(['before', 'after']);
     expect(ups).toEqual([{ peer: 'b', refused: 1 }]);
+    expect(told).toEqual([{ which: 'large', error: expect.objectContaining({ code: 'FRAME_TOO_LARGE', message: expect.stringMatching(/maxFrameBytes of b \(4096\)/) }) }]);
     expect(downsA).toEqual([]);
   });
 
