@@ -76,6 +76,19 @@ async function startNode(network: MemoryNetwork, name: string, seeds: string[] =
 }
 
 /** Two or more nodes that see each other alive. */
+/**
+ * Node a, whose dials say nothing until `held.release()` (so its link to b is not up while it
+ * queues for b), and node b with a smaller frame limit (64 KB) and a kv process `ref`.
+ */
+async function heldBack() {
+  const network = new MemoryNetwork();
+  const held = gated(network.transport(), 0);
+  const a = await Node.start({ name: 'a', secret: SECRET, membership: TIMINGS, transport: held.transport });
+  const b = await Node.start({ name: 'b', secret: SECRET, membership: TIMINGS, transport: network.transport(), maxFrameBytes: 64 * 1024 });
+  started.push(a, b);
+  return { a, b, held, ref: await b.spawn(kv, undefined) };
+}
+
 async function pair(n = 2): Promise<Node[]> {
   const network = new MemoryNetwork();
   const first = await startNode(network, 'r0');
@@ -240,13 +253,7 @@ describe('remote processes (memory transport)', () => {
   });
 
   it('cast — one queued before the link is up and too large for the other node is counted as undelivered; the next arrives', async () => {
-    const network = new MemoryNetwork();
-    // What a dials says nothing until released, so a's link to b is not up while a queues for it.
-    const held = gated(network.transport(), 0);
-    const a = await Node.start({ name: 'a', secret: SECRET, membership: TIMINGS, transport: held.transport });
-    const b = await Node.start({ name: 'b', secret: SECRET, membership: TIMINGS, transport: network.transport(), maxFrameBytes: 64 * 1024 });
-    started.push(a, b);
-    const ref = await b.spawn(kv, undefined);
+    const { a, b, held, ref } = await heldBack();
     const undelivered: NodeEvents['undelivered'][] = [];
     a.on('undelivered', (e) => undelivered.push(e));
     a.cast(ref, { type: 'put', key: 'big', value: 'x'.repeat(100 * 1024) });
@@ -259,12 +266,7 @@ describe('remote processes (memory transport)', () => {
   });
 
   it('call — one queued before the link is up and too large for the other node fails with FRAME_TOO_LARGE when the link comes up, not at its timeout', async () => {
-    const network = new MemoryNetwork();
-    const held = gated(network.transport(), 0);
-    const a = await Node.start({ name: 'a', secret: SECRET, membership: TIMINGS, transport: held.transport });
-    const b = await Node.start({ name: 'b', secret: SECRET, membership: TIMINGS, transport: network.transport(), maxFrameBytes: 64 * 1024 });
-    started.push(a, b);
-    const ref = await b.spawn(kv, undefined);
+    const { a, b, held, ref } = await heldBack();
     const big = a.call(ref, { type: 'put', key: 'big', value: 'x'.repeat(100 * 1024) }, { timeoutMs: 5_000 });
     const small = a.call(ref, { type: 'put', key: 'small', value: 1 });
     await eventually(() => expect(held.held()).toBeGreaterThan(0));
