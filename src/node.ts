@@ -526,7 +526,7 @@ function portOf(cluster: Cluster, clock: Clock, logger: Logger): ClusterPort {
     id: cluster.id,
     clock,
     logger,
-    send: (to, type, body, lane) => cluster.send(to, type, body, lane),
+    send: (to, type, body, lane, listener) => cluster.send(to, type, body, lane, listener),
     handle: (type, fn) => cluster.handle(type, fn),
     peers: () => cluster.members().filter((m) => m.id !== cluster.id && cluster.isUp(m.id)).map((m) => m.id),
     onPeer: (fn: (event: PeerEvent) => void) => {

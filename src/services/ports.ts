@@ -13,6 +13,7 @@ import type { Clock } from '../core/clock.js';
 import type { Unsubscribe } from '../core/events.js';
 import type { NodeId, Pid } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import type { RefusalListener } from '../transport/link-manager.js';
 import type { Exit, ExitReason } from '../process/types.js';
 
 /** A change of a peer as the services see it. */
@@ -40,9 +41,11 @@ export interface ClusterPort {
    * Sends a message of `type` to a node. Messages from one node to another with the same `lane`
    * arrive in order, large or small, or not at all (a lost link loses what was in flight; an `up`
    * event follows when it comes back). Without a lane a small message may overtake a large one.
+   * `listener` hears of a message that waited for the link and was refused when it came up (too
+   * large for the other node).
    * @throws CohortError `NOCONNECTION` and other send failures; services catch and log them.
    */
-  send(to: NodeId, type: string, body: unknown, lane?: number): void;
+  send(to: NodeId, type: string, body: unknown, lane?: number, listener?: RefusalListener): void;
   /** Registers the handler of a message type; `from` is the authenticated sender. */
   handle(type: string, fn: (from: NodeId, body: unknown) => void): Unsubscribe;
   /** The peers that are up now (this node excluded). */

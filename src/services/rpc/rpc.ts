@@ -14,7 +14,10 @@
  * - the call failed: `TIMEOUT` or `NOCONNECTION` (the work may or may not have happened),
  *   `NOT_FOUND` (no such service on that node, or no such method), `UNAVAILABLE` (the service is
  *   being withdrawn there: retryable, the work did not start), `BAD_REQUEST` (the arguments
- *   failed the method's schema; the handler did not run).
+ *   failed the method's schema; the handler did not run), or, for arguments that cannot go out
+ *   (the work did not start), `ENCODE_FAILED`, `FRAME_TOO_LARGE` or `QUEUE_FULL`. A call that
+ *   waited for the link and was refused by it (too large for that node) fails with
+ *   `FRAME_TOO_LARGE` as soon as the link is up.
  * A call to this node's own id runs the handler locally with the same outcomes. Calls waiting on a
  * node fail with `NOCONNECTION` as soon as its link breaks or it goes down.
  *
@@ -263,7 +266,8 @@ export class Rpc {
    *
    * Outcomes: the result; `REMOTE_ERROR` (the handler threw: its name, message, code and
    * `retryable`); `TIMEOUT`, `NOCONNECTION` (may or may not have run), `NOT_FOUND`,
-   * `UNAVAILABLE`, `BAD_REQUEST`, `NODE_STOPPED`.
+   * `UNAVAILABLE`, `BAD_REQUEST`, `NODE_STOPPED`; `ENCODE_FAILED`, `FRAME_TOO_LARGE`, `QUEUE_FULL`
+   * (did not go out).
    * @example
    * const sum = await node.rpc.call(other, math, 'add', [1, 2], { timeoutMs: 1000 });
    */
@@ -283,8 +287,16 @@ export class Rpc {
     if (node === this.#self) return this.#callLocal(name, method, args, timeoutMs, what);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
+      // Queued before the link was up and refused by it (too large for that node): fail now.
+      const refused = (error: CohortError): void => {
+        const p = this.#pending.get(id);
+        if (p === undefined) return;
+        this.#pending.delete(id);
+        p.timer.cancel();
+        reject(error);
+      };
       try {
-        this.#cluster.send(node, RPC_MESSAGE, encodeRpc({ t: 'call', id, service: name, method, args, ms: timeoutMs }));
+        this.#cluster.send(node, RPC_MESSAGE, encodeRpc({ t: 'call', id, service: name, method, args, ms: timeoutMs }), undefined, { refused });
       } catch (error) {
         reject(unreachable(node, `the ${what} was not sent`, error));
         return;

@@ -9,6 +9,7 @@ import { Node } from '../../../src/node.js';
 import { CohortError } from '../../../src/core/errors.js';
 import { serviceRef } from '../../../src/services/rpc/types.js';
 import { MemoryNetwork } from '../../../src/transport/memory.js';
+import { gated } from '../../transport/helpers.js';
 import { eventually } from '../../helpers/eventually.js';
 import { rejection, thrown } from '../../helpers/errors.js';
 
@@ -90,6 +91,22 @@ describe('rpc (memory transport)', () => {
     expect(await rejection(b!.rpc.call(a!.id, math, 'slow', [300], { timeoutMs: 50 }))).toMatchObject({ code: 'TIMEOUT' });
     expect(thrown(() => b!.rpc.cast(a!.id, 'math', 'add', 'not an array' as never)).code).toBe('INVALID_ARGUMENT');
     expect((await rejection(b!.rpc.call(a!.id, 'math', 'add', [1, 2], { timeoutMs: -1 }))).code).toBe('INVALID_OPTION');
+  });
+
+  it('call — one queued before the link is up and too large for the other node fails with FRAME_TOO_LARGE when the link comes up, not at its timeout', async () => {
+    const network = new MemoryNetwork();
+    // What a dials says nothing until released, so a's link to b is not up while a queues for it.
+    const held = gated(network.transport(), 0);
+    const a = await Node.start({ name: 'a', secret: SECRET, membership: TIMINGS, transport: held.transport });
+    const b = await Node.start({ name: 'b', secret: SECRET, membership: TIMINGS, transport: network.transport(), maxFrameBytes: 64 * 1024 });
+    started.push(a, b);
+    b.rpc.expose('text', { length: (s: string) => s.length });
+    const big = a.rpc.call(b.id, 'text', 'length', ['x'.repeat(100 * 1024)], { timeoutMs: 5_000 });
+    const small = a.rpc.call(b.id, 'text', 'length', ['xyz']);
+    await eventually(() => expect(held.held()).toBeGreaterThan(0));
+    held.release();
+    expect(await rejection(big)).toMatchObject({ code: 'FRAME_TOO_LARGE', message: expect.stringMatching(/maxFrameBytes of .*b.* \(65536\)/) });
+    expect(await small).toBe(3);
   });
 
   it('schemas — arguments that fail a Standard Schema are answered BAD_REQUEST with the issues; the handler does not run', async () => {
