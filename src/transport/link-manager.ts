@@ -531,8 +531,9 @@ export class LinkManager {
         link.send(payload, lane);
       } catch (error) {
         refused++;
-        this.#o.logger.warn('dropped a queued message', { peer, error: asError(error).message });
-        listener?.refused(isCohortError(error) ? error : new CohortError('FRAME_TOO_LARGE', `the link to ${peer} refused a queued message: ${asError(error).message}`, { cause: error }));
+        const e = asError(error);
+        this.#o.logger.warn('dropped a queued message', { peer, error: e.message });
+        listener?.refused(e);
       }
     }
     this.#emitter.emit('up', { peer, instance, outbound: link.outbound, refused });
