@@ -288,13 +288,7 @@ export class Rpc {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       // Queued before the link was up and refused by it (too large for that node): fail now.
-      const refused = (error: CohortError): void => {
-        const p = this.#pending.get(id);
-        if (p === undefined) return;
-        this.#pending.delete(id);
-        p.timer.cancel();
-        reject(error);
-      };
+      const refused = (error: CohortError): void => this.#take(id)?.reject(error);
       try {
         this.#cluster.send(node, RPC_MESSAGE, encodeRpc({ t: 'call', id, service: name, method, args, ms: timeoutMs }), undefined, { refused });
       } catch (error) {
@@ -392,8 +386,7 @@ export class Rpc {
     this.#closed = true;
     for (const off of this.#subscriptions) off();
     for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
-      p.timer.cancel();
+      this.#take(id);
       p.reject(new CohortError('NODE_STOPPED', `node ${this.#self} stopped before the ${p.what} was answered`));
     }
     this.#deadlines.clear();
@@ -519,15 +512,22 @@ export class Rpc {
         return;
       case 'ok':
       case 'err': {
-        const p = this.#pending.get(m.id);
-        if (p === undefined || p.node !== from) return; // late (timed out) or not ours
-        this.#pending.delete(m.id);
-        p.timer.cancel();
+        if (this.#pending.get(m.id)?.node !== from) return; // late (timed out) or not ours
+        const p = this.#take(m.id)!;
         if (m.t === 'ok') p.resolve(m.value);
         else p.reject(CohortError.fromWire(m.error));
         return;
       }
     }
+  }
+
+  /** Takes waiting call `id` out of the table and off its deadline; `undefined` when it no longer waits. */
+  #take(id: number): Pending | undefined {
+    const p = this.#pending.get(id);
+    if (p === undefined) return undefined;
+    this.#pending.delete(id);
+    p.timer.cancel();
+    return p;
   }
 
   #answer(to: NodeId, id: number, o: Outcome): void {
@@ -581,8 +581,7 @@ export class Rpc {
     const why = event.type === 'down' ? `node ${event.node} went down` : `the link to node ${event.node} broke`;
     for (const [id, p] of this.#pending) {
       if (p.node !== event.node) continue;
-      this.#pending.delete(id);
-      p.timer.cancel();
+      this.#take(id);
       p.reject(new CohortError('NOCONNECTION', `${why}; the ${p.what} may or may not have run`, { details: { node: event.node } }));
     }
   }
